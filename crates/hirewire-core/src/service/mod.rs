@@ -1,0 +1,47 @@
+//! Domain operations: each validates its input, applies the rules of the model and writes the
+//! change, its event and its audit record in one unit of work.
+
+pub mod jobs;
+pub mod keys;
+pub mod tenants;
+
+use serde_json::Value;
+
+use crate::context::Actor;
+use crate::error::DomainResult;
+use crate::event::Event;
+use crate::ids::{new_id, prefix};
+use crate::model::{AuditEvent, AuditKind};
+use crate::store::Tx;
+
+/// What changed, for the audit trail and (when `emit` is set) the outbox.
+pub(crate) struct Change<'a> {
+    pub action: &'static str,
+    pub entity_type: &'static str,
+    pub entity_id: &'a str,
+    pub revision_before: Option<i64>,
+    pub revision_after: Option<i64>,
+    /// The outbox event's `data`, for changes that are part of the event catalog.
+    pub event_data: Option<Value>,
+}
+
+/// Writes a change's audit record and, if it has one, its outbox event into the unit of work.
+pub(crate) async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> DomainResult<()> {
+    let now = crate::time::now();
+    if let Some(data) = change.event_data {
+        let event = Event { id: new_id(prefix::EVENT), event_type: change.action.to_string(), created_at: now, tenant_id: actor.tenant_id.clone(), reference_id: None, data };
+        tx.append_event(&event).await?;
+    }
+    let mut audit = AuditEvent::new(AuditKind::Change, change.action, &actor.tenant_id, now);
+    audit.actor_key_id = actor.key_id.clone();
+    audit.attributed_user_id = actor.user_id.clone();
+    audit.client_id = actor.client_id.clone();
+    audit.request_id = actor.request_id.clone();
+    audit.trace_id = actor.trace_id.clone();
+    audit.entity_type = Some(change.entity_type.to_string());
+    audit.entity_id = Some(change.entity_id.to_string());
+    audit.revision_before = change.revision_before;
+    audit.revision_after = change.revision_after;
+    tx.record_change(&audit).await?;
+    Ok(())
+}
