@@ -1,1 +1,91 @@
+//! The SQLite implementation of Hirewire's store traits: the zero-setup default.
+//!
+//! One connection writes (SQLite admits one writer at a time, so queueing writers in the pool
+//! is cheaper than letting them collide on the database lock) and a pool of connections reads,
+//! in WAL mode so that reads never wait for the writer. Write transactions start with
+//! `BEGIN IMMEDIATE`, which takes the write lock up front: a transaction that reads before it
+//! writes can then never fail to upgrade its lock halfway.
 
+mod audit;
+mod events;
+mod idempotency;
+mod jobs;
+mod keys;
+mod rows;
+mod tenants;
+mod tx;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hirewire_core::StoreError;
+use hirewire_core::store::{Store, StoreResult, Tx};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::rows::OrStore;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A Hirewire store in one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url`, e.g. `sqlite://hirewire.db`.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .or_store()?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-16000");
+        let write = SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(options.clone()).await.or_store()?;
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4) as u32;
+        let read = SqlitePoolOptions::new().max_connections(readers).min_connections(1).connect_with(options.read_only(true)).await.or_store()?;
+        Ok(Self { read, write })
+    }
+
+    /// Applies the migrations that have not run yet.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.write).await.or_store()
+    }
+
+    /// Whether every migration of this build has been applied.
+    pub async fn is_migrated(&self) -> StoreResult<bool> {
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(&self.read).await.unwrap_or(0);
+        Ok(applied as usize >= MIGRATOR.iter().count())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
+        let tx = self.write.begin_with("BEGIN IMMEDIATE").await.or_store()?;
+        Ok(Box::new(tx::SqliteTx { tx }))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await.or_store()?;
+        if !self.is_migrated().await? {
+            return Err(StoreError("migrations have not been applied".into()));
+        }
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
