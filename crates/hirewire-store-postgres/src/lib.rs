@@ -1,1 +1,100 @@
+//! The PostgreSQL implementation of Hirewire's store traits: for several stateless nodes on
+//! one database.
+//!
+//! One pool serves reads and writes. Write transactions start with a plain `BEGIN` (READ
+//! COMMITTED); the rows a transaction reads in order to change them are locked with
+//! `SELECT … FOR UPDATE`, and job claims use `FOR UPDATE SKIP LOCKED` so that two processes
+//! never claim the same row.
 
+mod audit;
+mod events;
+mod idempotency;
+mod jobs;
+mod keys;
+mod rows;
+mod tenants;
+mod tx;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hirewire_core::StoreError;
+use hirewire_core::store::{Store, StoreResult, Tx};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+
+use crate::rows::OrStore;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A Hirewire store in one PostgreSQL database (or one schema of it).
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+/// Quotes an identifier for SQL, e.g. `hw` → `"hw"`.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url`, e.g. `postgres://user@host/hirewire`.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url).or_store()?;
+        Self::with_options(options).await
+    }
+
+    /// Connects to the database at `url` and works in `schema`, creating it if needed: every
+    /// pooled connection gets `search_path` set to it. Tests use this to stay apart.
+    pub async fn connect_in_schema(url: &str, schema: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url).or_store()?;
+        let quoted = quote_ident(schema);
+        let mut conn = options.connect().await.or_store()?;
+        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {quoted}"))).execute(&mut conn).await.or_store()?;
+        conn.close().await.or_store()?;
+        Self::with_options(options.options([("search_path", quoted)])).await
+    }
+
+    async fn with_options(options: PgConnectOptions) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(options).await.or_store()?;
+        Ok(Self { pool })
+    }
+
+    /// Applies the migrations that have not run yet.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await.or_store()
+    }
+
+    /// Whether every migration of this build has been applied.
+    pub async fn is_migrated(&self) -> StoreResult<bool> {
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await.unwrap_or(0);
+        Ok(applied as usize >= MIGRATOR.iter().count())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
+        let tx = self.pool.begin().await.or_store()?;
+        Ok(Box::new(tx::PostgresTx { tx }))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.or_store()?;
+        if !self.is_migrated().await? {
+            return Err(StoreError("migrations have not been applied".into()));
+        }
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}

@@ -1,0 +1,91 @@
+//! The HTTP layer: routing, middleware, extractors, error mapping and the OpenAPI document.
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod pagination;
+pub mod request_id;
+pub mod routes;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::http::error::{ApiError, Code};
+use crate::http::routes::{audit, events, health, jobs, keys, tenant};
+use crate::state::AppState;
+use crate::{audit_log, auth, idempotency, metrics, ratelimit};
+
+/// The routes that need a key.
+fn authenticated() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(jobs::list_jobs, jobs::create_job))
+        .routes(routes!(jobs::get_job, jobs::update_job, jobs::delete_job))
+        .routes(routes!(jobs::publish_job))
+        .routes(routes!(jobs::close_job))
+        .routes(routes!(keys::list_keys, keys::create_key))
+        .routes(routes!(keys::get_key, keys::delete_key))
+        .routes(routes!(keys::revoke_key))
+        .routes(routes!(keys::rotate_key))
+        .routes(routes!(keys::approve_key))
+        .routes(routes!(tenant::get_tenant))
+        .routes(routes!(audit::list_audit_events))
+        .routes(routes!(events::list_events))
+}
+
+/// The routes anyone may call.
+fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health::live)).routes(routes!(health::ready))
+}
+
+/// The OpenAPI document of the whole surface.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, doc) = OpenApiRouter::<AppState>::with_openapi(openapi::ApiDoc::openapi()).merge(authenticated()).merge(public()).split_for_parts();
+    openapi::finish(doc)
+}
+
+async fn not_found() -> impl IntoResponse {
+    ApiError::new(Code::NotFound, "No such route; the API reference is at /docs.")
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    ApiError::new(Code::MethodNotAllowed, "This route does not accept this method; the API reference is at /docs.")
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    ApiError::internal("a handler panicked").into_response()
+}
+
+/// The whole application: routes, middleware and documentation.
+pub fn router(state: AppState) -> Router {
+    let doc = openapi_document();
+    let json_limit = state.config.json_body_limit;
+    let (api, _) = authenticated().split_for_parts();
+    let api = api
+        .layer(from_fn_with_state(state.clone(), idempotency::middleware))
+        .layer(from_fn_with_state(state.clone(), ratelimit::middleware))
+        .layer(from_fn_with_state(state.clone(), auth::middleware))
+        .layer(from_fn_with_state(state.clone(), audit_log::middleware));
+    let (public, _) = public().split_for_parts();
+    let spec = doc.clone();
+    Router::new()
+        .merge(api)
+        .merge(public)
+        .route("/metrics", get(metrics::render))
+        .route("/swagger/v1/swagger.json", get(move || std::future::ready(axum::Json(spec.clone()))))
+        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn(metrics::middleware))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(json_limit))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn(request_id::middleware))
+}

@@ -1,0 +1,33 @@
+//! The API's handlers, one module per resource. Handlers are thin: parse, check the scope,
+//! call the domain, shape the answer.
+
+pub mod audit;
+pub mod events;
+pub mod health;
+pub mod jobs;
+pub mod keys;
+pub mod tenant;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// A JSON answer with `ETag: "<revision>"`.
+pub fn with_etag(status: StatusCode, revision: i64, body: impl Serialize) -> Response {
+    let mut res = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{revision}\"")) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+/// Parses a boolean query parameter leniently (`true`/`false`/`1`/`0`).
+pub fn flag(param: &str, v: Option<&str>) -> crate::http::error::ApiResult<Option<bool>> {
+    match v {
+        None => Ok(None),
+        Some("true" | "1") => Ok(Some(true)),
+        Some("false" | "0") => Ok(Some(false)),
+        Some(other) => Err(crate::http::error::ApiError::invalid_query(param, format!("`{param}` must be `true` or `false`; got `{other}`."))),
+    }
+}

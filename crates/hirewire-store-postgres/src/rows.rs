@@ -1,0 +1,92 @@
+//! Conversions between PostgreSQL values and domain values.
+
+use chrono::{DateTime, Utc};
+use hirewire_core::StoreError;
+use hirewire_core::store::StoreResult;
+use serde::de::DeserializeOwned;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+
+/// Turns any error into a [`StoreError`].
+pub(crate) trait OrStore<T> {
+    fn or_store(self) -> StoreResult<T>;
+}
+
+impl<T, E: std::fmt::Display> OrStore<T> for Result<T, E> {
+    fn or_store(self) -> StoreResult<T> {
+        self.map_err(StoreError::new)
+    }
+}
+
+/// Typed reads from a row, with the conversions our columns need.
+pub(crate) trait RowExt {
+    fn text(&self, col: &str) -> StoreResult<String>;
+    fn text_opt(&self, col: &str) -> StoreResult<Option<String>>;
+    fn int(&self, col: &str) -> StoreResult<i64>;
+    fn time(&self, col: &str) -> StoreResult<DateTime<Utc>>;
+    fn time_opt(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>>;
+    fn json<T: DeserializeOwned>(&self, col: &str) -> StoreResult<T>;
+    fn parsed<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T>;
+    fn parsed_opt<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<Option<T>>;
+}
+
+impl RowExt for PgRow {
+    fn text(&self, col: &str) -> StoreResult<String> {
+        self.try_get(col).or_store()
+    }
+    fn text_opt(&self, col: &str) -> StoreResult<Option<String>> {
+        self.try_get(col).or_store()
+    }
+    fn int(&self, col: &str) -> StoreResult<i64> {
+        self.try_get(col).or_store()
+    }
+    fn time(&self, col: &str) -> StoreResult<DateTime<Utc>> {
+        self.try_get(col).or_store()
+    }
+    fn time_opt(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        self.try_get(col).or_store()
+    }
+    fn json<T: DeserializeOwned>(&self, col: &str) -> StoreResult<T> {
+        self.try_get::<Json<T>, _>(col).map(|j| j.0).or_store()
+    }
+    fn parsed<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+        let s = self.text(col)?;
+        parse(&s).ok_or_else(|| StoreError(format!("unexpected value `{s}` in column {col}")))
+    }
+    fn parsed_opt<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<Option<T>> {
+        match self.text_opt(col)? {
+            None => Ok(None),
+            Some(s) => parse(&s).map(Some).ok_or_else(|| StoreError(format!("unexpected value `{s}` in column {col}"))),
+        }
+    }
+}
+
+/// Appends the keyset condition for `cursor` and the matching `ORDER BY … LIMIT`, so that a
+/// page starts strictly after the last item of the previous one. The sort value is bound with
+/// its own type: a timestamp as `TIMESTAMPTZ`, a text as `TEXT`.
+pub(crate) fn push_keyset(
+    qb: &mut sqlx::QueryBuilder<sqlx::Postgres>,
+    column: &'static str,
+    descending: bool,
+    cursor: Option<&hirewire_core::page::Cursor>,
+    limit: u32,
+) {
+    use hirewire_core::page::SortValue;
+    let op = if descending { "<" } else { ">" };
+    if let Some(c) = cursor {
+        match &c.value {
+            SortValue::Time(t) => {
+                qb.push(format!(" AND ({column} {op} ")).push_bind(*t);
+                qb.push(format!(" OR ({column} = ")).push_bind(*t);
+            }
+            SortValue::Text(s) => {
+                qb.push(format!(" AND ({column} {op} ")).push_bind(s.clone());
+                qb.push(format!(" OR ({column} = ")).push_bind(s.clone());
+            }
+        }
+        qb.push(format!(" AND id {op} ")).push_bind(c.id.clone()).push("))");
+    }
+    let dir = if descending { "DESC" } else { "ASC" };
+    qb.push(format!(" ORDER BY {column} {dir}, id {dir} LIMIT ")).push_bind(i64::from(limit) + 1);
+}
