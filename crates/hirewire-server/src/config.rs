@@ -45,6 +45,8 @@ pub struct Config {
     pub expiry_interval_secs: u64,
     /// How often buffered audit call records are written.
     pub audit_flush_interval_ms: u64,
+    /// How often keys' `last_used_at` is written.
+    pub key_use_flush_interval_ms: u64,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout_secs: u64,
     /// The plaintext of the admin key that the first start creates (else one is generated).
@@ -66,6 +68,7 @@ impl Default for Config {
             key_cache_ttl_secs: 10,
             expiry_interval_secs: 15,
             audit_flush_interval_ms: 200,
+            key_use_flush_interval_ms: 5000,
             shutdown_timeout_secs: 8,
             bootstrap_key: None,
         }

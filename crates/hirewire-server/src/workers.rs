@@ -53,7 +53,7 @@ impl Workers {
         handles.push(tokio::spawn(crate::audit_log::writer(state.store.clone(), audit_rx, flush, rx.clone())));
 
         let s = state.clone();
-        handles.push(every(Duration::from_secs(5), rx.clone(), move || {
+        handles.push(every(Duration::from_millis(state.config.key_use_flush_interval_ms.max(10)), rx.clone(), move || {
             let s = s.clone();
             async move { flush_key_uses(&s).await }
         }));

@@ -1,1 +1,21 @@
-fn main() {}
+//! `hirewire`: the server, migrations and the admin commands (DESIGN §2).
+
+mod cli;
+mod settings;
+mod stores;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The command line. Scripts and tests drive it; keep it stable.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use hirewire_core::model::NewKey;
+use hirewire_core::service::{keys, tenants};
+use hirewire_core::{Actor, DomainError};
+use hirewire_server::Server;
+use ipnet::IpNet;
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::{settings, stores};
+
+const DEFAULT_DB: &str = "sqlite://hirewire.db";
+
+/// Hirewire: the API-first applicant tracking system.
+#[derive(Debug, Parser)]
+#[command(name = "hirewire", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API, the web pages and the background workers.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// `sqlite://FILE` or `postgres://…` [env: HIREWIRE_DATABASE_URL] [default: sqlite://hirewire.db]
+        #[arg(long, env = "HIREWIRE_DATABASE_URL", hide_env = true)]
+        database_url: Option<String>,
+    },
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on [env: HIREWIRE_BIND] [default: 127.0.0.1:8080]
+    #[arg(long)]
+    bind: Option<String>,
+    /// `sqlite://FILE` or `postgres://…` [env: HIREWIRE_DATABASE_URL] [default: sqlite://hirewire.db]
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Development mode: allow plain-http and private-address webhook targets.
+    #[arg(long)]
+    dev: bool,
+    /// A TOML file with settings; flags and HIREWIRE_* variables override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// `text` or `json` [env: HIREWIRE_LOG_FORMAT] [default: text]
+    #[arg(long)]
+    log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantsCommand {
+    /// Create a tenant; prints it as JSON.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Publishing a job spends one credit.
+        #[arg(long, default_value_t = 0)]
+        credits: i64,
+        /// Keys with the `cv_search` scope start pending until approved.
+        #[arg(long)]
+        require_key_approval: bool,
+        #[arg(long, env = "HIREWIRE_DATABASE_URL", hide_env = true)]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key; prints it as JSON with its plaintext `key`, shown this once.
+    Create {
+        /// The tenant's id (`ten_…`) or name.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated, e.g. `jobs:read,jobs:write`.
+        #[arg(long)]
+        scopes: String,
+        /// RFC 3339; may be in the past (the key is then expired).
+        #[arg(long)]
+        expires_at: Option<String>,
+        /// Comma-separated CIDR ranges the key may be used from.
+        #[arg(long)]
+        allowed_ips: Option<String>,
+        #[arg(long, env = "HIREWIRE_DATABASE_URL", hide_env = true)]
+        database_url: Option<String>,
+    },
+    /// Revoke a key; a running server stops accepting it within 10 s.
+    Revoke {
+        id: String,
+        #[arg(long, env = "HIREWIRE_DATABASE_URL", hide_env = true)]
+        database_url: Option<String>,
+    },
+    /// Approve a key that is pending approval.
+    Approve {
+        id: String,
+        #[arg(long, env = "HIREWIRE_DATABASE_URL", hide_env = true)]
+        database_url: Option<String>,
+    },
+}
+
+fn db(url: Option<String>) -> String {
+    url.unwrap_or_else(|| DEFAULT_DB.to_string())
+}
+
+fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(v)?);
+    Ok(())
+}
+
+fn domain(e: DomainError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// Runs a command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate { database_url } => {
+            let url = db(database_url);
+            stores::open(&url).await?;
+            eprintln!("migrations applied to {url}");
+            Ok(())
+        }
+        Command::Tenants(TenantsCommand::Create { name, credits, require_key_approval, database_url }) => {
+            let store = stores::open(&db(database_url)).await?;
+            let tenant = tenants::create(store.as_ref(), &name, credits, require_key_approval).await.map_err(domain)?;
+            print_json(&tenant)
+        }
+        Command::Keys(KeysCommand::Create { tenant, name, scopes, expires_at, allowed_ips, database_url }) => {
+            let store = stores::open(&db(database_url)).await?;
+            let tenant = match store.tenant(&tenant).await? {
+                Some(t) => t,
+                None => store.tenant_by_name(&tenant).await?.with_context(|| format!("no tenant with id or name `{tenant}`"))?,
+            };
+            let scopes = hirewire_core::scope::parse_list(&scopes).map_err(anyhow::Error::msg)?;
+            let expires_at = expires_at
+                .map(|s| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).with_context(|| format!("--expires-at `{s}` is not RFC 3339")))
+                .transpose()?;
+            let allowed_ips = allowed_ips
+                .map(|s| s.split(',').map(|c| c.trim().parse::<IpNet>().with_context(|| format!("`{c}` is not a CIDR range"))).collect::<anyhow::Result<Vec<_>>>())
+                .transpose()?
+                .unwrap_or_default();
+            let input = NewKey { name, scopes, expires_at, allowed_ips };
+            let (key, plaintext) = keys::create(store.as_ref(), &Actor::system(&tenant.id), None, input).await.map_err(domain)?;
+            let mut out = serde_json::to_value(&key)?;
+            out["key"] = json!(plaintext);
+            out["tenant_id"] = json!(tenant.id);
+            print_json(&out)
+        }
+        Command::Keys(KeysCommand::Revoke { id, database_url }) => {
+            let store = stores::open(&db(database_url)).await?;
+            print_json(&keys::revoke(store.as_ref(), None, &id).await.map_err(domain)?)
+        }
+        Command::Keys(KeysCommand::Approve { id, database_url }) => {
+            let store = stores::open(&db(database_url)).await?;
+            print_json(&keys::approve(store.as_ref(), None, &id).await.map_err(domain)?)
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HIREWIRE_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut overrides = serde_json::Map::new();
+    if let Some(b) = args.bind {
+        overrides.insert("bind".into(), json!(b));
+    }
+    if let Some(u) = args.database_url {
+        overrides.insert("database_url".into(), json!(u));
+    }
+    if args.dev {
+        overrides.insert("dev".into(), json!(true));
+    }
+    if let Some(f) = args.log_format {
+        overrides.insert("log_format".into(), json!(f));
+    }
+    let config = settings::load(args.config.as_deref(), serde_json::Value::Object(overrides))?;
+    anyhow::ensure!(matches!(config.log_format.as_str(), "text" | "json"), "log_format must be `text` or `json`");
+    init_logging(&config.log_format);
+    let started = std::time::Instant::now();
+    let store = stores::open(&config.database_url).await?;
+    if let Some((key, plaintext)) = tenants::bootstrap(store.as_ref(), config.bootstrap_key.as_deref()).await.map_err(domain)? {
+        if config.bootstrap_key.is_some() {
+            println!("Created tenant `default` with the admin key from HIREWIRE_BOOTSTRAP_KEY ({}).", key.id);
+        } else {
+            println!("Created tenant `default`. Admin key (shown once, store it now): {plaintext}");
+        }
+    }
+    if config.dev {
+        tracing::warn!("dev mode: plain-http and private-address webhook targets are allowed");
+    }
+    let listener = TcpListener::bind(&config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend(), startup_ms = started.elapsed().as_millis() as u64, "hirewire listening on http://{addr}");
+    let server = Server::new(config, store.clone());
+    server.run(listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
