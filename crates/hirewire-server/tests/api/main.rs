@@ -1,0 +1,5 @@
+//! End-to-end tests over HTTP, each on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod jobs;
