@@ -2,4 +2,8 @@
 
 mod helpers;
 
+mod conventions;
 mod jobs;
+mod ops;
+mod outbox;
+mod ratelimit;
