@@ -124,10 +124,6 @@ pub async fn middleware(State(app): State<AppState>, ConnectInfo(peer): ConnectI
         Err(e) => return e.into_response(),
     };
     let ip = client_ip(peer.ip(), req.headers(), &app.config.trusted_proxies);
-    if !stored.key.allowed_ips.is_empty() && !stored.key.allowed_ips.iter().any(|n| n.contains(&ip)) {
-        return ApiError::new(Code::IpNotAllowed, format!("This key may not be used from {ip}.")).into_response();
-    }
-    app.keys.used.insert(stored.key.id.clone(), now);
     let headers = req.headers();
     let authed = Authenticated {
         tenant_id: stored.tenant_id.clone(),
@@ -137,6 +133,13 @@ pub async fn middleware(State(app): State<AppState>, ConnectInfo(peer): ConnectI
         trace_id: request_id::trace_id(headers.get("traceparent").and_then(|v| v.to_str().ok())),
         ip,
     };
+    if !stored.key.allowed_ips.is_empty() && !stored.key.allowed_ips.iter().any(|n| n.contains(&ip)) {
+        // Refused, but the key is known: the refusal belongs in the tenant's audit trail.
+        let mut res = ApiError::new(Code::IpNotAllowed, format!("This key may not be used from {ip}.")).into_response();
+        res.extensions_mut().insert(authed);
+        return res;
+    }
+    app.keys.used.insert(stored.key.id.clone(), now);
     let actor = Actor {
         tenant_id: authed.tenant_id.clone(),
         key_id: Some(authed.key_id.clone()),

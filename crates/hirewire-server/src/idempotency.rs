@@ -18,6 +18,23 @@ pub const TTL_SECS: i64 = 24 * 3600;
 const HEADER: &str = "idempotency-key";
 const MAX_RESPONSE: usize = 4 * 1024 * 1024;
 
+/// Top-level fields of a response body that must never be stored for replay (plaintext
+/// secrets, which are shown once). A handler marks its response with this extension.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretFields(pub &'static [&'static str]);
+
+fn redact(body: &[u8], fields: &[&str]) -> Vec<u8> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut obj)) => {
+            for f in fields {
+                obj.remove(*f);
+            }
+            serde_json::to_vec(&obj).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn key_of(req: &Request) -> ApiResult<Option<String>> {
     let Some(v) = req.headers().get(HEADER) else { return Ok(None) };
     match v.to_str() {
@@ -79,6 +96,10 @@ async fn run(app: AppState, req: Request, next: Next) -> ApiResult<Response> {
     }
     let (parts, body) = res.into_parts();
     let body = to_bytes(body, MAX_RESPONSE).await.map_err(ApiError::internal)?;
-    store.complete_idempotency_key(&tenant, &key, &StoredResponse { status: status.as_u16(), body: body.to_vec() }).await.map_err(ApiError::internal)?;
+    let stored = match parts.extensions.get::<SecretFields>() {
+        Some(SecretFields(fields)) => redact(&body, fields),
+        None => body.to_vec(),
+    };
+    store.complete_idempotency_key(&tenant, &key, &StoredResponse { status: status.as_u16(), body: stored }).await.map_err(ApiError::internal)?;
     Ok(Response::from_parts(parts, Body::from(body)))
 }

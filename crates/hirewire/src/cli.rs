@@ -165,7 +165,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCommand::Revoke { id, database_url }) => {
             let store = stores::open(&db(database_url)).await?;
-            print_json(&keys::revoke(store.as_ref(), None, &id).await.map_err(domain)?)
+            print_json(&keys::revoke(store.as_ref(), None, None, &id).await.map_err(domain)?)
         }
         Command::Keys(KeysCommand::Approve { id, database_url }) => {
             let store = stores::open(&db(database_url)).await?;

@@ -59,15 +59,18 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobSkill {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Required skills must be present; the others are preferred.
     #[serde(default = "default_true")]
     pub required: bool,
     /// Relative importance in scoring, 0–10.
     #[serde(default = "default_weight")]
+    #[schema(minimum = 0.0, maximum = 10.0)]
     pub weight: f64,
     /// Minimum years of experience with the skill.
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 60.0)]
     pub min_years: Option<f64>,
 }
 
@@ -118,14 +121,19 @@ pub struct Job {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewJob {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100000)]
     pub description: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub city: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub country: Option<String>,
     #[serde(default)]
     pub employment_type: Option<EmploymentType>,
@@ -134,12 +142,16 @@ pub struct NewJob {
     #[serde(default)]
     pub apply_method: Option<ApplyMethod>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub apply_email: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub apply_url: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub skills: Vec<JobSkill>,
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 60.0)]
     pub min_experience_years: Option<f64>,
     #[serde(default, with = "crate::time::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -151,18 +163,19 @@ pub struct NewJob {
 #[serde(deny_unknown_fields)]
 pub struct JobPatch {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub reference: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100000)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub city: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub country: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<EmploymentType>)]
@@ -174,15 +187,16 @@ pub struct JobPatch {
     #[schema(value_type = Option<ApplyMethod>)]
     pub apply_method: Option<Option<ApplyMethod>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub apply_email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub apply_url: Option<Option<String>>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub skills: Option<Vec<JobSkill>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<f64>)]
+    #[schema(value_type = Option<f64>, minimum = 0.0, maximum = 60.0)]
     pub min_experience_years: Option<Option<f64>>,
     #[serde(default, deserialize_with = "nullable_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -192,7 +206,7 @@ pub struct JobPatch {
     pub revision: Option<i64>,
     /// Read-only here: a job's status changes through `publish` and `close`.
     #[serde(default)]
-    #[schema(value_type = Option<JobStatus>)]
+    #[schema(value_type = Option<JobStatus>, read_only)]
     pub status: Option<serde_json::Value>,
 }
 

@@ -48,6 +48,7 @@ pub async fn create_with_secret(store: &dyn Store, actor: &Actor, creator_scopes
     let mut scopes = input.scopes;
     scopes.sort();
     scopes.dedup();
+    // Only keys that name `cv_search` wait: admin keys belong to the people who approve.
     let status = if tenant.require_key_approval && scopes.contains(&Scope::CvSearch) { KeyStatus::Pending } else { KeyStatus::Active };
     let now = crate::time::now();
     let key = ApiKey {
@@ -79,6 +80,7 @@ pub async fn create_with_secret(store: &dyn Store, actor: &Actor, creator_scopes
 async fn modify<T>(
     store: &dyn Store,
     actor: Option<&Actor>,
+    caller_scopes: Option<&[Scope]>,
     id: &str,
     action: &'static str,
     f: impl FnOnce(&mut StoredKey, DateTime<Utc>) -> DomainResult<T>,
@@ -89,6 +91,7 @@ async fn modify<T>(
     };
     let mut tx: Box<dyn Tx> = store.begin().await?;
     let mut stored = tx.lock_key(&tenant_id, id).await?.ok_or(DomainError::NotFound("key"))?;
+    check_outranks(caller_scopes, &stored.key.scopes)?;
     let now = crate::time::now();
     let before = stored.key.revision;
     let out = f(&mut stored, now)?;
@@ -102,15 +105,25 @@ async fn modify<T>(
     Ok((stored.view(now), out))
 }
 
+/// A caller may only act on keys whose every scope it holds itself; otherwise a
+/// `keys:manage` key could take over (rotate) or disable (revoke) an admin key.
+fn check_outranks(caller_scopes: Option<&[Scope]>, target: &[Scope]) -> DomainResult<()> {
+    match caller_scopes.and_then(|held| target.iter().find(|s| !allows(held, **s))) {
+        Some(missing) => Err(DomainError::InsufficientScope(missing.to_string())),
+        None => Ok(()),
+    }
+}
+
 /// Revokes a key; it stops working at once (within the auth cache's lifetime elsewhere).
 /// Revoking a revoked key changes nothing and answers it as it is.
-pub async fn revoke(store: &dyn Store, actor: Option<&Actor>, id: &str) -> DomainResult<ApiKey> {
+pub async fn revoke(store: &dyn Store, actor: Option<&Actor>, caller_scopes: Option<&[Scope]>, id: &str) -> DomainResult<ApiKey> {
     if let Some(k) = store.key(actor.map(|a| a.tenant_id.as_str()), id).await?
         && k.key.status == KeyStatus::Revoked
     {
+        check_outranks(caller_scopes, &k.key.scopes)?;
         return Ok(k.view(crate::time::now()));
     }
-    let (key, ()) = modify(store, actor, id, "key.revoked", |k, now| {
+    let (key, ()) = modify(store, actor, caller_scopes, id, "key.revoked", |k, now| {
         k.key.status = KeyStatus::Revoked;
         k.key.revoked_at = Some(now);
         Ok(())
@@ -121,7 +134,7 @@ pub async fn revoke(store: &dyn Store, actor: Option<&Actor>, id: &str) -> Domai
 
 /// Approves a key that is pending approval.
 pub async fn approve(store: &dyn Store, actor: Option<&Actor>, id: &str) -> DomainResult<ApiKey> {
-    let (key, ()) = modify(store, actor, id, "key.approved", |k, _| {
+    let (key, ()) = modify(store, actor, None, id, "key.approved", |k, _| {
         if k.key.status != KeyStatus::Pending {
             return Err(DomainError::InvalidState(format!("only a pending key can be approved; this key is {}", k.key.status.as_str())));
         }
@@ -133,12 +146,12 @@ pub async fn approve(store: &dyn Store, actor: Option<&Actor>, id: &str) -> Doma
 }
 
 /// Gives a key a new secret; the old one keeps working for `grace_secs`.
-pub async fn rotate(store: &dyn Store, actor: &Actor, id: &str, grace_secs: Option<i64>) -> DomainResult<(ApiKey, String)> {
+pub async fn rotate(store: &dyn Store, actor: &Actor, caller_scopes: &[Scope], id: &str, grace_secs: Option<i64>) -> DomainResult<(ApiKey, String)> {
     let grace = grace_secs.unwrap_or(DEFAULT_GRACE_SECS);
     if !(0..=MAX_GRACE_SECS).contains(&grace) {
         return Err(DomainError::invalid("grace_period_seconds", format!("`grace_period_seconds` must be between 0 and {MAX_GRACE_SECS}")));
     }
-    modify(store, Some(actor), id, "key.rotated", |k, now| {
+    modify(store, Some(actor), Some(caller_scopes), id, "key.rotated", |k, now| {
         let status = k.effective_status(now);
         if matches!(status, KeyStatus::Revoked | KeyStatus::Expired) {
             return Err(DomainError::InvalidState(format!("a {} key cannot be rotated", status.as_str())));

@@ -7,3 +7,6 @@ mod jobs;
 mod ops;
 mod outbox;
 mod ratelimit;
+mod keys;
+mod isolation;
+mod audit;
