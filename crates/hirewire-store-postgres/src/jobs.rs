@@ -1,9 +1,8 @@
 //! Jobs.
 
 use async_trait::async_trait;
-use hirewire_core::model::job::JobSortField;
 use hirewire_core::model::{ApplyMethod, EmploymentType, Job, JobQuery, JobStatus, RemoteType};
-use hirewire_core::page::{Cursor, Page, SortValue};
+use hirewire_core::page::Page;
 use hirewire_core::store::{JobStore, StoreResult};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
@@ -60,16 +59,6 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &JobQuery) 
     }
 }
 
-pub(crate) fn job_cursor(job: &Job, sort: JobSortField, descending: bool) -> Cursor {
-    let value = match sort {
-        JobSortField::CreatedAt => SortValue::Time(job.created_at),
-        JobSortField::UpdatedAt => SortValue::Time(job.updated_at),
-        JobSortField::Title => SortValue::Text(job.title.clone()),
-    };
-    let sort = format!("{}{}", if descending { "-" } else { "" }, sort.as_str());
-    Cursor { sort, value, id: job.id.clone() }
-}
-
 #[async_trait]
 impl JobStore for PostgresStore {
     async fn job(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Job>> {
@@ -90,6 +79,6 @@ impl JobStore for PostgresStore {
         } else {
             None
         };
-        Ok(Page::from_rows(jobs, q.page.limit, total, |j| job_cursor(j, q.sort, q.descending)))
+        Ok(Page::from_rows(jobs, q.page.limit, total, |j| q.cursor_of(j)))
     }
 }

@@ -241,6 +241,20 @@ pub struct JobQuery {
     pub page: PageRequest,
 }
 
+impl JobQuery {
+    /// The cursor that resumes this query's order after `job`.
+    pub fn cursor_of(&self, job: &Job) -> crate::page::Cursor {
+        use crate::page::SortValue;
+        let value = match self.sort {
+            JobSortField::CreatedAt => SortValue::Time(job.created_at),
+            JobSortField::UpdatedAt => SortValue::Time(job.updated_at),
+            JobSortField::Title => SortValue::Text(job.title.clone()),
+        };
+        let sort = format!("{}{}", if self.descending { "-" } else { "" }, self.sort.as_str());
+        crate::page::Cursor { sort, value, id: job.id.clone() }
+    }
+}
+
 impl JobSortField {
     /// Parses `created_at`, `-updated_at`, `title`… into a field and a direction.
     pub fn parse(s: &str) -> Option<(Self, bool)> {
