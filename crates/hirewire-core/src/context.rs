@@ -20,6 +20,9 @@ pub struct Actor {
 impl Actor {
     /// An actor for work the system does on its own (job expiry, the CLI).
     pub fn system(tenant_id: impl Into<String>) -> Self {
-        Self { tenant_id: tenant_id.into(), ..Self::default() }
+        Self {
+            tenant_id: tenant_id.into(),
+            ..Self::default()
+        }
     }
 }

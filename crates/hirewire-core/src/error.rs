@@ -22,7 +22,10 @@ pub enum DomainError {
     NotFound(&'static str),
     /// The input is malformed or breaks a rule; `field` names the offending field.
     #[error("{message}")]
-    Invalid { field: Option<String>, message: String },
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
     /// The object is not in a state that allows the operation.
     #[error("{0}")]
     InvalidState(String),
@@ -34,7 +37,10 @@ pub enum DomainError {
     NoCredits,
     /// A unique value already exists.
     #[error("{message}")]
-    Duplicate { message: String, existing_id: Option<String> },
+    Duplicate {
+        message: String,
+        existing_id: Option<String>,
+    },
     /// The caller lacks a scope the operation needs.
     #[error("this key lacks the `{0}` scope")]
     InsufficientScope(String),
@@ -46,7 +52,10 @@ pub enum DomainError {
 impl DomainError {
     /// An invalid-input error that names its field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid { field: Some(field.into()), message: message.into() }
+        Self::Invalid {
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 }
 

@@ -8,10 +8,19 @@ use utoipa::ToSchema;
 /// The event types this build can emit, with what each means.
 pub const CATALOG: &[(&str, &str)] = &[
     ("job.created", "A job was created as a draft."),
-    ("job.updated", "Fields of a job changed; `changed_fields` names them."),
-    ("job.published", "A draft job was published and is now active."),
+    (
+        "job.updated",
+        "Fields of a job changed; `changed_fields` names them.",
+    ),
+    (
+        "job.published",
+        "A draft job was published and is now active.",
+    ),
     ("job.closed", "A job was closed by a person."),
-    ("job.expired", "An active job passed its `expires_at` and was closed automatically."),
+    (
+        "job.expired",
+        "An active job passed its `expires_at` and was closed automatically.",
+    ),
 ];
 
 /// An event, as stored in the outbox and as delivered.

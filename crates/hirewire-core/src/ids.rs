@@ -22,7 +22,9 @@ pub fn has_shape(prefix: &str, id: &str) -> bool {
     id.len() == prefix.len() + 33
         && id.starts_with(prefix)
         && id.as_bytes()[prefix.len()] == b'_'
-        && id[prefix.len() + 1..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && id[prefix.len() + 1..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 /// A bare UUIDv7 for `reference_id`s of asynchronous operations.

@@ -43,9 +43,10 @@ impl Cursor {
         let c: Cursor = serde_json::from_slice(&bytes).ok()?;
         // Timestamps come back as text through the untagged enum; restore their type.
         Some(match c.value {
-            SortValue::Text(t) if c.sort.trim_start_matches('-').ends_with("_at") => {
-                Cursor { value: SortValue::Time(DateTime::parse_from_rfc3339(&t).ok()?.with_timezone(&Utc)), ..c }
-            }
+            SortValue::Text(t) if c.sort.trim_start_matches('-').ends_with("_at") => Cursor {
+                value: SortValue::Time(DateTime::parse_from_rfc3339(&t).ok()?.with_timezone(&Utc)),
+                ..c
+            },
             _ => c,
         })
     }
@@ -61,7 +62,11 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self { limit: DEFAULT_LIMIT, after: None, include_total: false }
+        Self {
+            limit: DEFAULT_LIMIT,
+            after: None,
+            include_total: false,
+        }
     }
 }
 
@@ -75,16 +80,33 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows: the extra row only tells that more exist.
-    pub fn from_rows(mut rows: Vec<T>, limit: u32, total: Option<i64>, cursor_of: impl Fn(&T) -> Cursor) -> Self {
+    pub fn from_rows(
+        mut rows: Vec<T>,
+        limit: u32,
+        total: Option<i64>,
+        cursor_of: impl Fn(&T) -> Cursor,
+    ) -> Self {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|r| cursor_of(r).encode()) } else { None };
-        Page { items: rows, next_cursor, total }
+        let next_cursor = if more {
+            rows.last().map(|r| cursor_of(r).encode())
+        } else {
+            None
+        };
+        Page {
+            items: rows,
+            next_cursor,
+            total,
+        }
     }
 
     /// The same page with its items converted.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor, total: self.total }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+            total: self.total,
+        }
     }
 }
 
@@ -96,8 +118,16 @@ mod tests {
     fn cursors_round_trip() {
         let t = crate::time::now();
         for c in [
-            Cursor { sort: "-created_at".into(), value: SortValue::Time(t), id: "job_1".into() },
-            Cursor { sort: "title".into(), value: SortValue::Text("Zed's \"job\"".into()), id: "job_2".into() },
+            Cursor {
+                sort: "-created_at".into(),
+                value: SortValue::Time(t),
+                id: "job_1".into(),
+            },
+            Cursor {
+                sort: "title".into(),
+                value: SortValue::Text("Zed's \"job\"".into()),
+                id: "job_2".into(),
+            },
         ] {
             assert_eq!(Cursor::decode(&c.encode()), Some(c));
         }

@@ -69,7 +69,12 @@ pub fn allows(held: &[Scope], needed: Scope) -> bool {
 
 /// Parses a comma-separated list such as `jobs:read,jobs:write`.
 pub fn parse_list(s: &str) -> Result<Vec<Scope>, String> {
-    let mut out: Vec<Scope> = s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Scope::from_str).collect::<Result<_, _>>()?;
+    let mut out: Vec<Scope> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(Scope::from_str)
+        .collect::<Result<_, _>>()?;
     out.sort();
     out.dedup();
     if out.is_empty() {
@@ -96,7 +101,10 @@ mod tests {
             assert_eq!(s.as_str().parse::<Scope>().unwrap(), *s);
             assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{s}\""));
         }
-        assert_eq!(parse_list("jobs:write, jobs:read,jobs:read").unwrap(), vec![Scope::JobsRead, Scope::JobsWrite]);
+        assert_eq!(
+            parse_list("jobs:write, jobs:read,jobs:read").unwrap(),
+            vec![Scope::JobsRead, Scope::JobsWrite]
+        );
         assert!(parse_list("jobs:fly").unwrap_err().contains("jobs:fly"));
     }
 }

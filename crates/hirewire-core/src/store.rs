@@ -33,10 +33,19 @@ pub trait Tx: Send {
     /// Reads a job of the tenant and locks it until the transaction ends.
     async fn lock_job(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Job>>;
     /// Writes back a job whose stored revision is `previous_revision`; `false` if it was not.
-    async fn update_job(&mut self, tenant_id: &str, job: &Job, previous_revision: i64) -> StoreResult<bool>;
+    async fn update_job(
+        &mut self,
+        tenant_id: &str,
+        job: &Job,
+        previous_revision: i64,
+    ) -> StoreResult<bool>;
     /// Claims up to `limit` active jobs past their expiry, of any tenant, locking them so that
     /// concurrent claimers in other processes skip them. Returns (tenant id, job) pairs.
-    async fn claim_due_jobs(&mut self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<(String, Job)>>;
+    async fn claim_due_jobs(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, Job)>>;
 
     /// Appends an event to the outbox.
     async fn append_event(&mut self, event: &Event) -> StoreResult<()>;
@@ -84,7 +93,12 @@ pub trait JobStore {
 #[async_trait]
 pub trait EventStore {
     /// The tenant's events after the given position, in the order they were written.
-    async fn list_events(&self, tenant_id: &str, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, Event)>>;
+    async fn list_events(
+        &self,
+        tenant_id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, Event)>>;
     /// How many events wait to be dispatched.
     async fn outbox_depth(&self) -> StoreResult<i64>;
 }
@@ -95,7 +109,11 @@ pub trait AuditStore {
     /// Writes a batch of API call records.
     async fn insert_audit_events(&self, events: &[AuditEvent]) -> StoreResult<()>;
     /// A page of the tenant's audit records, newest first.
-    async fn list_audit_events(&self, tenant_id: &str, query: &AuditQuery) -> StoreResult<Page<AuditEvent>>;
+    async fn list_audit_events(
+        &self,
+        tenant_id: &str,
+        query: &AuditQuery,
+    ) -> StoreResult<Page<AuditEvent>>;
 }
 
 /// A stored response to a request made with an `Idempotency-Key`.
@@ -122,9 +140,21 @@ pub enum IdempotencyClaim {
 #[async_trait]
 pub trait IdempotencyStore {
     /// Claims a key for a request with this fingerprint, or says why not.
-    async fn claim_idempotency_key(&self, tenant_id: &str, key: &str, fingerprint: &str, now: DateTime<Utc>, ttl_secs: i64) -> StoreResult<IdempotencyClaim>;
+    async fn claim_idempotency_key(
+        &self,
+        tenant_id: &str,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        ttl_secs: i64,
+    ) -> StoreResult<IdempotencyClaim>;
     /// Stores the response of a claimed key.
-    async fn complete_idempotency_key(&self, tenant_id: &str, key: &str, response: &StoredResponse) -> StoreResult<()>;
+    async fn complete_idempotency_key(
+        &self,
+        tenant_id: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()>;
     /// Forgets a claimed key whose request failed, so the client may retry.
     async fn release_idempotency_key(&self, tenant_id: &str, key: &str) -> StoreResult<()>;
     /// Deletes keys older than the cutoff; returns how many.
@@ -133,7 +163,17 @@ pub trait IdempotencyStore {
 
 /// A whole backend.
 #[async_trait]
-pub trait Store: TenantStore + KeyStore + JobStore + EventStore + AuditStore + IdempotencyStore + Send + Sync + 'static {
+pub trait Store:
+    TenantStore
+    + KeyStore
+    + JobStore
+    + EventStore
+    + AuditStore
+    + IdempotencyStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Starts a unit of work.
     async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
     /// Checks that the database answers.

@@ -33,7 +33,12 @@ impl AuditSink {
 }
 
 /// Writes call records in batches every `interval`, and everything left when `stop` fires.
-pub async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<AuditEvent>, interval: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn writer(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<AuditEvent>,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         tokio::select! {
@@ -73,13 +78,25 @@ async fn flush(store: &dyn Store, batch: &mut Vec<AuditEvent>) {
 pub async fn middleware(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
     let path = req.uri().path().to_string();
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    let user_agent = req.headers().get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(300).collect());
+    let user_agent = req
+        .headers()
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect());
     let res = next.run(req).await;
     if let Some(authed) = res.extensions().get::<Authenticated>() {
-        let mut e = AuditEvent::new(AuditKind::Request, "request", &authed.tenant_id, hirewire_core::time::now());
+        let mut e = AuditEvent::new(
+            AuditKind::Request,
+            "request",
+            &authed.tenant_id,
+            hirewire_core::time::now(),
+        );
         e.actor_key_id = Some(authed.key_id.clone());
         e.attributed_user_id = authed.user_id.clone();
         e.client_id = authed.client_id.clone();

@@ -11,10 +11,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
+use hirewire_core::Actor;
 use hirewire_core::model::key::{hash_secret, looks_like_key};
 use hirewire_core::model::{KeyStatus, StoredKey};
 use hirewire_core::store::Store;
-use hirewire_core::Actor;
 use ipnet::IpNet;
 
 use crate::http::error::{ApiError, Code};
@@ -36,32 +36,49 @@ pub struct KeyCache {
 impl KeyCache {
     /// A cache whose entries live `ttl`.
     pub fn new(ttl: Duration) -> Self {
-        Self { entries: DashMap::new(), ttl, used: DashMap::new() }
+        Self {
+            entries: DashMap::new(),
+            ttl,
+            used: DashMap::new(),
+        }
     }
 
-    async fn lookup(&self, store: &dyn Store, hash: &str, now: DateTime<Utc>) -> Result<Option<Arc<StoredKey>>, ApiError> {
+    async fn lookup(
+        &self,
+        store: &dyn Store,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Arc<StoredKey>>, ApiError> {
         if let Some(entry) = self.entries.get(hash)
             && entry.1.elapsed() < self.ttl
         {
             return Ok(entry.0.clone());
         }
-        let found = store.key_by_hash(hash, now).await.map_err(ApiError::internal)?.map(Arc::new);
+        let found = store
+            .key_by_hash(hash, now)
+            .await
+            .map_err(ApiError::internal)?
+            .map(Arc::new);
         if self.entries.len() >= MAX_CACHED {
             self.entries.clear();
         }
-        self.entries.insert(hash.to_string(), (found.clone(), Instant::now()));
+        self.entries
+            .insert(hash.to_string(), (found.clone(), Instant::now()));
         Ok(found)
     }
 
     /// Forgets every cached lookup of a key, after this process changed it.
     pub fn invalidate_key(&self, key_id: &str) {
-        self.entries.retain(|_, (k, _)| k.as_ref().is_none_or(|k| k.key.id != key_id));
+        self.entries
+            .retain(|_, (k, _)| k.as_ref().is_none_or(|k| k.key.id != key_id));
     }
 
     /// Takes the uses recorded since the last call.
     pub fn drain_uses(&self) -> Vec<(String, DateTime<Utc>)> {
         let ids: Vec<String> = self.used.iter().map(|e| e.key().clone()).collect();
-        ids.into_iter().filter_map(|id| self.used.remove(&id)).collect()
+        ids.into_iter()
+            .filter_map(|id| self.used.remove(&id))
+            .collect()
     }
 }
 
@@ -97,7 +114,11 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().chars().take(200).collect::<String>()).filter(|s| !s.is_empty())
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().chars().take(200).collect::<String>())
+        .filter(|s| !s.is_empty())
 }
 
 /// The tenant and key of an authenticated request, put into the response for the audit layer.
@@ -112,7 +133,12 @@ pub struct Authenticated {
 }
 
 /// Authenticates every request under `/api/v1` that needs a key.
-pub async fn middleware(State(app): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, mut req: Request, next: Next) -> Response {
+pub async fn middleware(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let Some(plaintext) = presented_key(req.headers()).filter(|k| looks_like_key(k)) else {
         return ApiError::Unauthorized.into_response();
     };
@@ -133,9 +159,14 @@ pub async fn middleware(State(app): State<AppState>, ConnectInfo(peer): ConnectI
         trace_id: request_id::trace_id(headers.get("traceparent").and_then(|v| v.to_str().ok())),
         ip,
     };
-    if !stored.key.allowed_ips.is_empty() && !stored.key.allowed_ips.iter().any(|n| n.contains(&ip)) {
+    if !stored.key.allowed_ips.is_empty() && !stored.key.allowed_ips.iter().any(|n| n.contains(&ip))
+    {
         // Refused, but the key is known: the refusal belongs in the tenant's audit trail.
-        let mut res = ApiError::new(Code::IpNotAllowed, format!("This key may not be used from {ip}.")).into_response();
+        let mut res = ApiError::new(
+            Code::IpNotAllowed,
+            format!("This key may not be used from {ip}."),
+        )
+        .into_response();
         res.extensions_mut().insert(authed);
         return res;
     }
@@ -148,7 +179,11 @@ pub async fn middleware(State(app): State<AppState>, ConnectInfo(peer): ConnectI
         request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
         trace_id: authed.trace_id.clone(),
     };
-    req.extensions_mut().insert(Auth { key_id: stored.key.id.clone(), scopes: stored.key.scopes.clone(), actor });
+    req.extensions_mut().insert(Auth {
+        key_id: stored.key.id.clone(),
+        scopes: stored.key.scopes.clone(),
+        actor,
+    });
     req.extensions_mut().insert(authed.clone());
     let mut res = next.run(req).await;
     res.extensions_mut().insert(authed);
@@ -165,7 +200,10 @@ mod tests {
         h.insert("x-forwarded-for", "203.0.113.9, 10.0.0.2".parse().unwrap());
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
-        assert_eq!(client_ip(proxy, &h, &trusted), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(proxy, &h, &trusted),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(client_ip(proxy, &h, &[]), proxy);
         let stranger: IpAddr = "198.51.100.7".parse().unwrap();
         assert_eq!(client_ip(stranger, &h, &trusted), stranger);

@@ -16,7 +16,12 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        Self { jobs: 100, candidate_search: 30, candidate_read: 60, default: 600 }
+        Self {
+            jobs: 100,
+            candidate_search: 30,
+            candidate_read: 60,
+            default: 600,
+        }
     }
 }
 

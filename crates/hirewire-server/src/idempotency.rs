@@ -36,18 +36,28 @@ fn redact(body: &[u8], fields: &[&str]) -> Vec<u8> {
 }
 
 fn key_of(req: &Request) -> ApiResult<Option<String>> {
-    let Some(v) = req.headers().get(HEADER) else { return Ok(None) };
+    let Some(v) = req.headers().get(HEADER) else {
+        return Ok(None);
+    };
     match v.to_str() {
         Ok(k) if !k.is_empty() && k.len() <= 255 => Ok(Some(k.to_string())),
-        _ => Err(ApiError::new(Code::InvalidRequest, "`Idempotency-Key` must be 1 to 255 visible ASCII characters.").with_details(serde_json::json!({ "field": "Idempotency-Key" }))),
+        _ => Err(ApiError::new(
+            Code::InvalidRequest,
+            "`Idempotency-Key` must be 1 to 255 visible ASCII characters.",
+        )
+        .with_details(serde_json::json!({ "field": "Idempotency-Key" }))),
     }
 }
 
 fn replay(stored: StoredResponse) -> Response {
     let mut res = Response::new(Body::from(stored.body));
     *res.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
     res
 }
 
@@ -63,12 +73,25 @@ async fn run(app: AppState, req: Request, next: Next) -> ApiResult<Response> {
     if req.method() != Method::POST {
         return Ok(next.run(req).await);
     }
-    let Some(key) = key_of(&req)? else { return Ok(next.run(req).await) };
-    let Some(tenant) = req.extensions().get::<Auth>().map(|a| a.tenant().to_string()) else { return Ok(next.run(req).await) };
+    let Some(key) = key_of(&req)? else {
+        return Ok(next.run(req).await);
+    };
+    let Some(tenant) = req
+        .extensions()
+        .get::<Auth>()
+        .map(|a| a.tenant().to_string())
+    else {
+        return Ok(next.run(req).await);
+    };
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, app.config.json_body_limit)
         .await
-        .map_err(|_| ApiError::new(Code::PayloadTooLarge, "The request body is larger than the server accepts."))?;
+        .map_err(|_| {
+            ApiError::new(
+                Code::PayloadTooLarge,
+                "The request body is larger than the server accepts.",
+            )
+        })?;
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str());
     hasher.update(b" ");
@@ -77,29 +100,62 @@ async fn run(app: AppState, req: Request, next: Next) -> ApiResult<Response> {
     hasher.update(&bytes);
     let fingerprint = hex::encode(hasher.finalize());
     let store = app.store.as_ref();
-    match store.claim_idempotency_key(&tenant, &key, &fingerprint, hirewire_core::time::now(), TTL_SECS).await.map_err(ApiError::internal)? {
+    match store
+        .claim_idempotency_key(
+            &tenant,
+            &key,
+            &fingerprint,
+            hirewire_core::time::now(),
+            TTL_SECS,
+        )
+        .await
+        .map_err(ApiError::internal)?
+    {
         IdempotencyClaim::Replay(stored) => return Ok(replay(stored)),
         IdempotencyClaim::Mismatch => {
-            return Err(ApiError::new(Code::IdempotencyKeyReused, "This Idempotency-Key was used with a different request; use a new key for a new request."));
+            return Err(ApiError::new(
+                Code::IdempotencyKeyReused,
+                "This Idempotency-Key was used with a different request; use a new key for a new request.",
+            ));
         }
         IdempotencyClaim::InProgress => {
-            return Err(ApiError::new(Code::IdempotencyKeyReused, "A request with this Idempotency-Key is still being processed; retry shortly."));
+            return Err(ApiError::new(
+                Code::IdempotencyKeyReused,
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+            ));
         }
         IdempotencyClaim::Claimed => {}
     }
-    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let status = res.status();
     // Server errors and rate limiting are not outcomes of the request: let the client retry.
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-        store.release_idempotency_key(&tenant, &key).await.map_err(ApiError::internal)?;
+        store
+            .release_idempotency_key(&tenant, &key)
+            .await
+            .map_err(ApiError::internal)?;
         return Ok(res);
     }
     let (parts, body) = res.into_parts();
-    let body = to_bytes(body, MAX_RESPONSE).await.map_err(ApiError::internal)?;
+    let body = to_bytes(body, MAX_RESPONSE)
+        .await
+        .map_err(ApiError::internal)?;
     let stored = match parts.extensions.get::<SecretFields>() {
         Some(SecretFields(fields)) => redact(&body, fields),
         None => body.to_vec(),
     };
-    store.complete_idempotency_key(&tenant, &key, &StoredResponse { status: status.as_u16(), body: stored }).await.map_err(ApiError::internal)?;
+    store
+        .complete_idempotency_key(
+            &tenant,
+            &key,
+            &StoredResponse {
+                status: status.as_u16(),
+                body: stored,
+            },
+        )
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Response::from_parts(parts, Body::from(body)))
 }

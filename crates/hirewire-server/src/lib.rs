@@ -38,7 +38,9 @@ impl Server {
         let (audit, audit_rx) = audit_log::AuditSink::new();
         let state = AppState {
             limits: Arc::new(ratelimit::RateLimiters::new(&config.rate_limits)),
-            keys: Arc::new(auth::KeyCache::new(Duration::from_secs(config.key_cache_ttl_secs))),
+            keys: Arc::new(auth::KeyCache::new(Duration::from_secs(
+                config.key_cache_ttl_secs,
+            ))),
             config: Arc::new(config),
             store,
             audit,
@@ -55,7 +57,11 @@ impl Server {
     /// Serves on `listener` until `shutdown` resolves, then stops taking connections, lets
     /// in-flight requests finish (up to `shutdown_timeout_secs`), flushes the workers' buffers
     /// and returns.
-    pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let Server { state, audit_rx } = self;
         let workers = workers::Workers::start(state.clone(), audit_rx);
         let grace = Duration::from_secs(state.config.shutdown_timeout_secs);

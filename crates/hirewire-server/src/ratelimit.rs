@@ -46,7 +46,8 @@ impl Family {
     }
 }
 
-type Limiter = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+type Limiter =
+    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
 struct FamilyLimiter {
     per_minute: u32,
@@ -64,7 +65,11 @@ pub struct RateLimiters {
 
 fn family_limiter(per_minute: u32) -> FamilyLimiter {
     let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-    FamilyLimiter { per_minute: n.get(), limiter: RateLimiter::keyed(Quota::per_minute(n)).with_middleware::<StateInformationMiddleware>() }
+    FamilyLimiter {
+        per_minute: n.get(),
+        limiter: RateLimiter::keyed(Quota::per_minute(n))
+            .with_middleware::<StateInformationMiddleware>(),
+    }
 }
 
 /// The outcome of one check, ready to become headers.
@@ -106,19 +111,38 @@ impl RateLimiters {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
                 let reset = (f64::from(fl.per_minute - remaining) * per_request).ceil() as u64;
-                Verdict { limit: fl.per_minute, remaining, reset_secs: reset, retry_after_secs: None }
+                Verdict {
+                    limit: fl.per_minute,
+                    remaining,
+                    reset_secs: reset,
+                    retry_after_secs: None,
+                }
             }
             Err(not_until) => {
-                let wait = not_until.wait_time_from(self.clock.now()).as_secs_f64().ceil().max(1.0) as u64;
+                let wait = not_until
+                    .wait_time_from(self.clock.now())
+                    .as_secs_f64()
+                    .ceil()
+                    .max(1.0) as u64;
                 let reset = (f64::from(fl.per_minute) * per_request).ceil() as u64;
-                Verdict { limit: fl.per_minute, remaining: 0, reset_secs: reset.max(wait), retry_after_secs: Some(wait) }
+                Verdict {
+                    limit: fl.per_minute,
+                    remaining: 0,
+                    reset_secs: reset.max(wait),
+                    retry_after_secs: Some(wait),
+                }
             }
         }
     }
 
     /// Drops the state of keys that have been idle long enough to be back at full capacity.
     pub fn shrink(&self) {
-        for f in [&self.jobs, &self.candidate_search, &self.candidate_read, &self.default] {
+        for f in [
+            &self.jobs,
+            &self.candidate_search,
+            &self.candidate_read,
+            &self.default,
+        ] {
             f.limiter.retain_recent();
             f.limiter.shrink_to_fit();
         }
@@ -131,18 +155,28 @@ fn set(res: &mut Response, name: &'static str, value: u64) {
 
 /// Refuses requests over the limit with 429 and `Retry-After`; adds the headers to every answer.
 pub async fn middleware(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(auth) = req.extensions().get::<Auth>() else { return next.run(req).await };
+    let Some(auth) = req.extensions().get::<Auth>() else {
+        return next.run(req).await;
+    };
     let verdict = app.limits.check(&auth.key_id, Family::of(req.uri().path()));
     let mut res = match verdict.retry_after_secs {
         Some(wait) => {
-            let mut res = ApiError::new(Code::RateLimited, format!("Too many requests; retry in {wait} s.")).into_response();
+            let mut res = ApiError::new(
+                Code::RateLimited,
+                format!("Too many requests; retry in {wait} s."),
+            )
+            .into_response();
             set(&mut res, "retry-after", wait);
             res
         }
         None => next.run(req).await,
     };
     set(&mut res, "x-ratelimit-limit", u64::from(verdict.limit));
-    set(&mut res, "x-ratelimit-remaining", u64::from(verdict.remaining));
+    set(
+        &mut res,
+        "x-ratelimit-remaining",
+        u64::from(verdict.remaining),
+    );
     set(&mut res, "x-ratelimit-reset", verdict.reset_secs);
     res
 }
@@ -155,20 +189,41 @@ mod tests {
     fn families_follow_the_path() {
         assert_eq!(Family::of("/api/v1/jobs"), Family::Jobs);
         assert_eq!(Family::of("/api/v1/jobs/job_1/publish"), Family::Jobs);
-        assert_eq!(Family::of("/api/v1/candidates/search"), Family::CandidateSearch);
-        assert_eq!(Family::of("/api/v1/candidates/cand_1"), Family::CandidateRead);
+        assert_eq!(
+            Family::of("/api/v1/candidates/search"),
+            Family::CandidateSearch
+        );
+        assert_eq!(
+            Family::of("/api/v1/candidates/cand_1"),
+            Family::CandidateRead
+        );
         assert_eq!(Family::of("/api/v1/keys"), Family::Default);
         assert_eq!(Family::of("/api/v1/jobsearch"), Family::Default);
     }
 
     #[test]
     fn the_limit_refuses_the_request_after_the_quota() {
-        let limits = RateLimiters::new(&RateLimits { jobs: 3, ..RateLimits::default() });
-        let seen: Vec<u32> = (0..3).map(|_| limits.check("k", Family::Jobs).remaining).collect();
+        let limits = RateLimiters::new(&RateLimits {
+            jobs: 3,
+            ..RateLimits::default()
+        });
+        let seen: Vec<u32> = (0..3)
+            .map(|_| limits.check("k", Family::Jobs).remaining)
+            .collect();
         assert_eq!(seen, vec![2, 1, 0]);
         let refused = limits.check("k", Family::Jobs);
         assert_eq!(refused.retry_after_secs, Some(20));
-        assert!(limits.check("other", Family::Jobs).retry_after_secs.is_none());
-        assert!(limits.check("k", Family::Default).retry_after_secs.is_none());
+        assert!(
+            limits
+                .check("other", Family::Jobs)
+                .retry_after_secs
+                .is_none()
+        );
+        assert!(
+            limits
+                .check("k", Family::Default)
+                .retry_after_secs
+                .is_none()
+        );
     }
 }

@@ -50,31 +50,45 @@ impl Workers {
         let (stop, rx) = watch::channel(false);
         let mut handles = Vec::new();
         let flush = Duration::from_millis(state.config.audit_flush_interval_ms);
-        handles.push(tokio::spawn(crate::audit_log::writer(state.store.clone(), audit_rx, flush, rx.clone())));
+        handles.push(tokio::spawn(crate::audit_log::writer(
+            state.store.clone(),
+            audit_rx,
+            flush,
+            rx.clone(),
+        )));
 
         let s = state.clone();
-        handles.push(every(Duration::from_millis(state.config.key_use_flush_interval_ms.max(10)), rx.clone(), move || {
-            let s = s.clone();
-            async move { flush_key_uses(&s).await }
-        }));
+        handles.push(every(
+            Duration::from_millis(state.config.key_use_flush_interval_ms.max(10)),
+            rx.clone(),
+            move || {
+                let s = s.clone();
+                async move { flush_key_uses(&s).await }
+            },
+        ));
 
         let s = state.clone();
-        handles.push(every(Duration::from_secs(state.config.expiry_interval_secs.max(1)), rx.clone(), move || {
-            let s = s.clone();
-            async move {
-                match jobs::expire_due(s.store.as_ref(), 100).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(jobs = n, "expired jobs past their expires_at"),
-                    Err(e) => tracing::warn!(error = %e, "job expiry failed; will retry"),
+        handles.push(every(
+            Duration::from_secs(state.config.expiry_interval_secs.max(1)),
+            rx.clone(),
+            move || {
+                let s = s.clone();
+                async move {
+                    match jobs::expire_due(s.store.as_ref(), 100).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(jobs = n, "expired jobs past their expires_at"),
+                        Err(e) => tracing::warn!(error = %e, "job expiry failed; will retry"),
+                    }
                 }
-            }
-        }));
+            },
+        ));
 
         let s = state.clone();
         handles.push(every(Duration::from_secs(3600), rx.clone(), move || {
             let s = s.clone();
             async move {
-                let cutoff = hirewire_core::time::now() - chrono::Duration::seconds(crate::idempotency::TTL_SECS);
+                let cutoff = hirewire_core::time::now()
+                    - chrono::Duration::seconds(crate::idempotency::TTL_SECS);
                 if let Err(e) = s.store.purge_idempotency_keys(cutoff).await {
                     tracing::warn!(error = %e, "could not purge idempotency keys");
                 }
@@ -93,7 +107,11 @@ impl Workers {
         }));
 
         state.workers_running.store(true, Ordering::Relaxed);
-        Workers { stop, handles, state }
+        Workers {
+            stop,
+            handles,
+            state,
+        }
     }
 
     /// Stops every worker after a last flush of what they buffer.

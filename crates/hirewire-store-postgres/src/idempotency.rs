@@ -10,7 +10,14 @@ use crate::rows::{OrStore, RowExt};
 
 #[async_trait]
 impl IdempotencyStore for PostgresStore {
-    async fn claim_idempotency_key(&self, tenant_id: &str, key: &str, fingerprint: &str, now: DateTime<Utc>, ttl_secs: i64) -> StoreResult<IdempotencyClaim> {
+    async fn claim_idempotency_key(
+        &self,
+        tenant_id: &str,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        ttl_secs: i64,
+    ) -> StoreResult<IdempotencyClaim> {
         let mut tx = self.pool.begin().await.or_store()?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (tenant_id, idem_key, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
@@ -28,19 +35,24 @@ impl IdempotencyStore for PostgresStore {
         let claim = if inserted {
             IdempotencyClaim::Claimed
         } else {
-            let row = sqlx::query("SELECT * FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2 FOR UPDATE")
-                .bind(tenant_id)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .or_store()?;
+            let row = sqlx::query(
+                "SELECT * FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2 FOR UPDATE",
+            )
+            .bind(tenant_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .or_store()?;
             match row {
                 Some(r) if r.time("created_at")? > now - Duration::seconds(ttl_secs) => {
                     let status: Option<i64> = r.try_get("status_code").or_store()?;
                     if r.text("fingerprint")? != fingerprint {
                         IdempotencyClaim::Mismatch
                     } else if let Some(status) = status {
-                        IdempotencyClaim::Replay(StoredResponse { status: status as u16, body: r.try_get("body").or_store()? })
+                        IdempotencyClaim::Replay(StoredResponse {
+                            status: status as u16,
+                            body: r.try_get("body").or_store()?,
+                        })
                     } else {
                         IdempotencyClaim::InProgress
                     }
@@ -66,7 +78,12 @@ impl IdempotencyStore for PostgresStore {
         Ok(claim)
     }
 
-    async fn complete_idempotency_key(&self, tenant_id: &str, key: &str, response: &StoredResponse) -> StoreResult<()> {
+    async fn complete_idempotency_key(
+        &self,
+        tenant_id: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
         sqlx::query("UPDATE idempotency_keys SET status_code = $3, body = $4 WHERE tenant_id = $1 AND idem_key = $2")
             .bind(tenant_id)
             .bind(key)
@@ -84,7 +101,11 @@ impl IdempotencyStore for PostgresStore {
     }
 
     async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(before).execute(&self.pool).await.or_store()?;
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .or_store()?;
         Ok(done.rows_affected())
     }
 }

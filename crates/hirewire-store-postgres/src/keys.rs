@@ -47,27 +47,48 @@ impl KeyStore for PostgresStore {
     }
 
     async fn key(&self, tenant_id: Option<&str>, id: &str) -> StoreResult<Option<StoredKey>> {
-        let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)")
-            .bind(id)
-            .bind(tenant_id)
-            .fetch_optional(&self.pool)
-            .await
-            .or_store()?;
+        let row = sqlx::query(
+            "SELECT * FROM api_keys WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)",
+        )
+        .bind(id)
+        .bind(tenant_id)
+        .fetch_optional(&self.pool)
+        .await
+        .or_store()?;
         row.as_ref().map(key_from_row).transpose()
     }
 
     async fn list_keys(&self, tenant_id: &str, query: &KeyQuery) -> StoreResult<Page<StoredKey>> {
         let mut qb = QueryBuilder::new("SELECT * FROM api_keys WHERE tenant_id = ");
         qb.push_bind(tenant_id.to_string());
-        push_keyset(&mut qb, "created_at", true, query.page.after.as_ref(), query.page.limit);
+        push_keyset(
+            &mut qb,
+            "created_at",
+            true,
+            query.page.after.as_ref(),
+            query.page.limit,
+        );
         let rows = qb.build().fetch_all(&self.pool).await.or_store()?;
-        let keys = rows.iter().map(key_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let keys = rows
+            .iter()
+            .map(key_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         let total = if query.page.include_total {
-            Some(sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1").bind(tenant_id).fetch_one(&self.pool).await.or_store()?)
+            Some(
+                sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1")
+                    .bind(tenant_id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .or_store()?,
+            )
         } else {
             None
         };
-        Ok(Page::from_rows(keys, query.page.limit, total, |k| Cursor { sort: "-created_at".into(), value: SortValue::Time(k.key.created_at), id: k.key.id.clone() }))
+        Ok(Page::from_rows(keys, query.page.limit, total, |k| Cursor {
+            sort: "-created_at".into(),
+            value: SortValue::Time(k.key.created_at),
+            id: k.key.id.clone(),
+        }))
     }
 
     async fn touch_keys(&self, uses: &[(String, DateTime<Utc>)]) -> StoreResult<()> {

@@ -52,13 +52,23 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url).or_store()?;
         let quoted = quote_ident(schema);
         let mut conn = options.connect().await.or_store()?;
-        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {quoted}"))).execute(&mut conn).await.or_store()?;
+        sqlx::query(AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {quoted}"
+        )))
+        .execute(&mut conn)
+        .await
+        .or_store()?;
         conn.close().await.or_store()?;
         Self::with_options(options.options([("search_path", quoted)])).await
     }
 
     async fn with_options(options: PgConnectOptions) -> StoreResult<Self> {
-        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(options).await.or_store()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .or_store()?;
         Ok(Self { pool })
     }
 
@@ -69,7 +79,11 @@ impl PostgresStore {
 
     /// Whether every migration of this build has been applied.
     pub async fn is_migrated(&self) -> StoreResult<bool> {
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await.unwrap_or(0);
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap_or(0);
         Ok(applied as usize >= MIGRATOR.iter().count())
     }
 
@@ -87,7 +101,10 @@ impl Store for PostgresStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.or_store()?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .or_store()?;
         if !self.is_migrated().await? {
             return Err(StoreError("migrations have not been applied".into()));
         }

@@ -57,7 +57,9 @@ impl RowExt for PgRow {
     fn parsed_opt<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<Option<T>> {
         match self.text_opt(col)? {
             None => Ok(None),
-            Some(s) => parse(&s).map(Some).ok_or_else(|| StoreError(format!("unexpected value `{s}` in column {col}"))),
+            Some(s) => parse(&s)
+                .map(Some)
+                .ok_or_else(|| StoreError(format!("unexpected value `{s}` in column {col}"))),
         }
     }
 }
@@ -81,12 +83,16 @@ pub(crate) fn push_keyset(
                 qb.push(format!(" OR ({column} = ")).push_bind(*t);
             }
             SortValue::Text(s) => {
-                qb.push(format!(" AND ({column} {op} ")).push_bind(s.clone());
+                qb.push(format!(" AND ({column} {op} "))
+                    .push_bind(s.clone());
                 qb.push(format!(" OR ({column} = ")).push_bind(s.clone());
             }
         }
-        qb.push(format!(" AND id {op} ")).push_bind(c.id.clone()).push("))");
+        qb.push(format!(" AND id {op} "))
+            .push_bind(c.id.clone())
+            .push("))");
     }
     let dir = if descending { "DESC" } else { "ASC" };
-    qb.push(format!(" ORDER BY {column} {dir}, id {dir} LIMIT ")).push_bind(i64::from(limit) + 1);
+    qb.push(format!(" ORDER BY {column} {dir}, id {dir} LIMIT "))
+        .push_bind(i64::from(limit) + 1);
 }

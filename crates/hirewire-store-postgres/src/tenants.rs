@@ -22,16 +22,27 @@ pub(crate) fn tenant_from_row(r: &PgRow) -> StoreResult<Tenant> {
 #[async_trait]
 impl TenantStore for PostgresStore {
     async fn tenant(&self, id: &str) -> StoreResult<Option<Tenant>> {
-        let row = sqlx::query("SELECT * FROM tenants WHERE id = $1").bind(id).fetch_optional(&self.pool).await.or_store()?;
+        let row = sqlx::query("SELECT * FROM tenants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .or_store()?;
         row.as_ref().map(tenant_from_row).transpose()
     }
 
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
-        let row = sqlx::query("SELECT * FROM tenants WHERE name = $1").bind(name).fetch_optional(&self.pool).await.or_store()?;
+        let row = sqlx::query("SELECT * FROM tenants WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .or_store()?;
         row.as_ref().map(tenant_from_row).transpose()
     }
 
     async fn count_tenants(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM tenants").fetch_one(&self.pool).await.or_store()
+        sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&self.pool)
+            .await
+            .or_store()
     }
 }

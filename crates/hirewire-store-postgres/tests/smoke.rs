@@ -9,21 +9,33 @@ use std::sync::Arc;
 use chrono::Duration;
 use hirewire_core::event::Event;
 use hirewire_core::ids::{new_id, prefix};
-use hirewire_core::model::{ApiKey, AuditEvent, AuditKind, AuditQuery, Job, JobQuery, JobSkill, JobStatus, KeyQuery, KeyStatus, StoredKey, Tenant};
+use hirewire_core::model::{
+    ApiKey, AuditEvent, AuditKind, AuditQuery, Job, JobQuery, JobSkill, JobStatus, KeyQuery,
+    KeyStatus, StoredKey, Tenant,
+};
 use hirewire_core::page::PageRequest;
 use hirewire_core::scope::Scope;
-use hirewire_core::store::{AuditStore, EventStore, IdempotencyClaim, IdempotencyStore, JobStore, KeyStore, Store, StoredResponse, TenantStore};
+use hirewire_core::store::{
+    AuditStore, EventStore, IdempotencyClaim, IdempotencyStore, JobStore, KeyStore, Store,
+    StoredResponse, TenantStore,
+};
 use hirewire_core::time::now;
 use hirewire_store_postgres::PostgresStore;
 use sqlx::Connection;
 
 fn url() -> String {
-    std::env::var("HIREWIRE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("HIREWIRE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn random_hex() -> String {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
     h.write_u32(std::process::id());
     format!("{:016x}", h.finish())
 }
@@ -36,7 +48,11 @@ where
 {
     let url = url();
     let schema = format!("hw_smoke_{}", random_hex());
-    let store = Arc::new(PostgresStore::connect_in_schema(&url, &schema).await.expect("connect"));
+    let store = Arc::new(
+        PostgresStore::connect_in_schema(&url, &schema)
+            .await
+            .expect("connect"),
+    );
     let outcome = tokio::spawn({
         let store = store.clone();
         async move {
@@ -50,8 +66,15 @@ where
     })
     .await;
     store.close().await;
-    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to drop the schema");
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE"))).execute(&mut conn).await.expect("drop schema");
+    let mut conn = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("connect to drop the schema");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA \"{schema}\" CASCADE"
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("drop schema");
     conn.close().await.ok();
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
@@ -59,7 +82,13 @@ where
 }
 
 fn tenant() -> Tenant {
-    Tenant { id: new_id(prefix::TENANT), name: format!("acme-{}", random_hex()), credits: 10, require_key_approval: true, created_at: now() }
+    Tenant {
+        id: new_id(prefix::TENANT),
+        name: format!("acme-{}", random_hex()),
+        credits: 10,
+        require_key_approval: true,
+        created_at: now(),
+    }
 }
 
 fn job(title: &str, status: JobStatus, expires_in: Duration) -> Job {
@@ -76,7 +105,12 @@ fn job(title: &str, status: JobStatus, expires_in: Duration) -> Job {
         apply_method: None,
         apply_email: None,
         apply_url: None,
-        skills: vec![JobSkill { name: "rust".into(), required: true, weight: 2.5, min_years: Some(1.5) }],
+        skills: vec![JobSkill {
+            name: "rust".into(),
+            required: true,
+            weight: 2.5,
+            min_years: Some(1.5),
+        }],
         min_experience_years: Some(3.0),
         status,
         posted_at: Some(t),
@@ -239,48 +273,160 @@ async fn keys_idempotency_and_audit() {
         tx.record_change(&change).await.unwrap();
         tx.commit().await.unwrap();
 
-        assert_eq!(store.key_by_hash(&key.hash, t).await.unwrap(), Some(key.clone()));
-        assert_eq!(store.key_by_hash("old-hash", t).await.unwrap().map(|k| k.key.id), Some(key.key.id.clone()));
-        assert_eq!(store.key_by_hash("old-hash", t + Duration::hours(2)).await.unwrap(), None);
-        assert_eq!(store.key(None, &key.key.id).await.unwrap(), Some(key.clone()));
-        assert_eq!(store.key(Some(&tenant.id), &key.key.id).await.unwrap(), Some(key.clone()));
-        assert_eq!(store.key(Some("ten_other"), &key.key.id).await.unwrap(), None);
-        let page = store.list_keys(&tenant.id, &KeyQuery { page: PageRequest { include_total: true, ..Default::default() } }).await.unwrap();
+        assert_eq!(
+            store.key_by_hash(&key.hash, t).await.unwrap(),
+            Some(key.clone())
+        );
+        assert_eq!(
+            store
+                .key_by_hash("old-hash", t)
+                .await
+                .unwrap()
+                .map(|k| k.key.id),
+            Some(key.key.id.clone())
+        );
+        assert_eq!(
+            store
+                .key_by_hash("old-hash", t + Duration::hours(2))
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store.key(None, &key.key.id).await.unwrap(),
+            Some(key.clone())
+        );
+        assert_eq!(
+            store.key(Some(&tenant.id), &key.key.id).await.unwrap(),
+            Some(key.clone())
+        );
+        assert_eq!(
+            store.key(Some("ten_other"), &key.key.id).await.unwrap(),
+            None
+        );
+        let page = store
+            .list_keys(
+                &tenant.id,
+                &KeyQuery {
+                    page: PageRequest {
+                        include_total: true,
+                        ..Default::default()
+                    },
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!((page.items, page.total), (vec![key.clone()], Some(1)));
-        store.touch_keys(&[(key.key.id.clone(), t + Duration::seconds(5)), (key.key.id.clone(), t + Duration::seconds(2))]).await.unwrap();
-        assert_eq!(store.key(None, &key.key.id).await.unwrap().unwrap().key.last_used_at, Some(t + Duration::seconds(5)));
+        store
+            .touch_keys(&[
+                (key.key.id.clone(), t + Duration::seconds(5)),
+                (key.key.id.clone(), t + Duration::seconds(2)),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .key(None, &key.key.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .key
+                .last_used_at,
+            Some(t + Duration::seconds(5))
+        );
 
         let mut tx = store.begin().await.unwrap();
-        let mut locked = tx.lock_key(&tenant.id, &key.key.id).await.unwrap().expect("key");
+        let mut locked = tx
+            .lock_key(&tenant.id, &key.key.id)
+            .await
+            .unwrap()
+            .expect("key");
         locked.key.status = KeyStatus::Revoked;
         locked.key.revoked_at = Some(t);
         locked.key.revision = 2;
         tx.update_key(&locked).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(store.key(None, &key.key.id).await.unwrap().unwrap().key.status, KeyStatus::Revoked);
+        assert_eq!(
+            store
+                .key(None, &key.key.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .key
+                .status,
+            KeyStatus::Revoked
+        );
 
-        let audit = store.list_audit_events(&tenant.id, &AuditQuery { entity: Some("key".into()), ..Default::default() }).await.unwrap();
+        let audit = store
+            .list_audit_events(
+                &tenant.id,
+                &AuditQuery {
+                    entity: Some("key".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(audit.items, vec![change.clone()]);
-        let none = store.list_audit_events(&tenant.id, &AuditQuery { since: Some(t + Duration::seconds(1)), ..Default::default() }).await.unwrap();
+        let none = store
+            .list_audit_events(
+                &tenant.id,
+                &AuditQuery {
+                    since: Some(t + Duration::seconds(1)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert!(none.items.is_empty());
 
         let claim = |fp: &'static str, at| {
             let store = store.clone();
             let tenant_id = tenant.id.clone();
-            async move { store.claim_idempotency_key(&tenant_id, "idem-1", fp, at, 86_400).await.unwrap() }
+            async move {
+                store
+                    .claim_idempotency_key(&tenant_id, "idem-1", fp, at, 86_400)
+                    .await
+                    .unwrap()
+            }
         };
         assert_eq!(claim("fp-a", t).await, IdempotencyClaim::Claimed);
         assert_eq!(claim("fp-a", t).await, IdempotencyClaim::InProgress);
         assert_eq!(claim("fp-b", t).await, IdempotencyClaim::Mismatch);
-        let response = StoredResponse { status: 201, body: b"{\"id\":1}".to_vec() };
-        store.complete_idempotency_key(&tenant.id, "idem-1", &response).await.unwrap();
+        let response = StoredResponse {
+            status: 201,
+            body: b"{\"id\":1}".to_vec(),
+        };
+        store
+            .complete_idempotency_key(&tenant.id, "idem-1", &response)
+            .await
+            .unwrap();
         assert_eq!(claim("fp-a", t).await, IdempotencyClaim::Replay(response));
-        store.release_idempotency_key(&tenant.id, "idem-1").await.unwrap(); // completed: kept
-        assert_eq!(claim("fp-b", t + Duration::days(2)).await, IdempotencyClaim::Claimed, "an expired key is taken over");
-        assert_eq!(claim("fp-b", t + Duration::days(2)).await, IdempotencyClaim::InProgress);
-        store.release_idempotency_key(&tenant.id, "idem-1").await.unwrap();
+        store
+            .release_idempotency_key(&tenant.id, "idem-1")
+            .await
+            .unwrap(); // completed: kept
+        assert_eq!(
+            claim("fp-b", t + Duration::days(2)).await,
+            IdempotencyClaim::Claimed,
+            "an expired key is taken over"
+        );
+        assert_eq!(
+            claim("fp-b", t + Duration::days(2)).await,
+            IdempotencyClaim::InProgress
+        );
+        store
+            .release_idempotency_key(&tenant.id, "idem-1")
+            .await
+            .unwrap();
         assert_eq!(claim("fp-c", t).await, IdempotencyClaim::Claimed);
-        assert_eq!(store.purge_idempotency_keys(t + Duration::seconds(1)).await.unwrap(), 1);
+        assert_eq!(
+            store
+                .purge_idempotency_keys(t + Duration::seconds(1))
+                .await
+                .unwrap(),
+            1
+        );
     })
     .await;
 }

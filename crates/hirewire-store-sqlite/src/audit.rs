@@ -10,7 +10,10 @@ use sqlx::{Executor, QueryBuilder, Row, Sqlite};
 use crate::SqliteStore;
 use crate::rows::{OrStore, RowExt, push_keyset, ts};
 
-pub(crate) async fn insert<'e, E: Executor<'e, Database = Sqlite>>(exec: E, e: &AuditEvent) -> StoreResult<()> {
+pub(crate) async fn insert<'e, E: Executor<'e, Database = Sqlite>>(
+    exec: E,
+    e: &AuditEvent,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO audit_events (id, tenant_id, kind, action, occurred_at, actor_key_id, attributed_user_id, client_id, request_id, trace_id, \
          method, route, path, status, ip, user_agent, duration_ms, entity_type, entity_id, revision_before, revision_after) \
@@ -70,7 +73,8 @@ fn audit_from_row(r: &SqliteRow) -> StoreResult<AuditEvent> {
 }
 
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &AuditQuery) {
-    qb.push(" WHERE tenant_id = ").push_bind(tenant_id.to_string());
+    qb.push(" WHERE tenant_id = ")
+        .push_bind(tenant_id.to_string());
     if let Some(k) = q.kind {
         qb.push(" AND kind = ").push_bind(k.as_str());
     }
@@ -78,7 +82,11 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &AuditQuery) 
         qb.push(" AND actor_key_id = ").push_bind(a.clone());
     }
     if let Some(e) = &q.entity {
-        let col = if e.contains('_') { "entity_id" } else { "entity_type" };
+        let col = if e.contains('_') {
+            "entity_id"
+        } else {
+            "entity_type"
+        };
         qb.push(format!(" AND {col} = ")).push_bind(e.clone());
     }
     if let Some(a) = &q.action {
@@ -102,19 +110,42 @@ impl AuditStore for SqliteStore {
         tx.commit().await.or_store()
     }
 
-    async fn list_audit_events(&self, tenant_id: &str, q: &AuditQuery) -> StoreResult<Page<AuditEvent>> {
+    async fn list_audit_events(
+        &self,
+        tenant_id: &str,
+        q: &AuditQuery,
+    ) -> StoreResult<Page<AuditEvent>> {
         let mut qb = QueryBuilder::new("SELECT * FROM audit_events");
         push_filters(&mut qb, tenant_id, q);
-        push_keyset(&mut qb, "occurred_at", true, q.page.after.as_ref(), q.page.limit);
+        push_keyset(
+            &mut qb,
+            "occurred_at",
+            true,
+            q.page.after.as_ref(),
+            q.page.limit,
+        );
         let rows = qb.build().fetch_all(&self.read).await.or_store()?;
-        let items = rows.iter().map(audit_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(audit_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         let total = if q.page.include_total {
             let mut count = QueryBuilder::new("SELECT COUNT(*) FROM audit_events");
             push_filters(&mut count, tenant_id, q);
-            Some(count.build_query_scalar().fetch_one(&self.read).await.or_store()?)
+            Some(
+                count
+                    .build_query_scalar()
+                    .fetch_one(&self.read)
+                    .await
+                    .or_store()?,
+            )
         } else {
             None
         };
-        Ok(Page::from_rows(items, q.page.limit, total, |e| Cursor { sort: "-occurred_at".into(), value: SortValue::Time(e.occurred_at), id: e.id.clone() }))
+        Ok(Page::from_rows(items, q.page.limit, total, |e| Cursor {
+            sort: "-occurred_at".into(),
+            value: SortValue::Time(e.occurred_at),
+            id: e.id.clone(),
+        }))
     }
 }

@@ -22,18 +22,28 @@ fn event_from_row(r: &SqliteRow) -> StoreResult<(i64, Event)> {
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    async fn list_events(&self, tenant_id: &str, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, Event)>> {
-        let rows = sqlx::query("SELECT * FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
-            .bind(tenant_id)
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(&self.read)
-            .await
-            .or_store()?;
+    async fn list_events(
+        &self,
+        tenant_id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, Event)>> {
+        let rows = sqlx::query(
+            "SELECT * FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(tenant_id)
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+        .or_store()?;
         rows.iter().map(event_from_row).collect()
     }
 
     async fn outbox_depth(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE dispatched_at IS NULL").fetch_one(&self.read).await.or_store()
+        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE dispatched_at IS NULL")
+            .fetch_one(&self.read)
+            .await
+            .or_store()
     }
 }

@@ -10,16 +10,32 @@ use crate::rows::{OrStore, RowExt, ts};
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
-    async fn claim_idempotency_key(&self, tenant_id: &str, key: &str, fingerprint: &str, now: DateTime<Utc>, ttl_secs: i64) -> StoreResult<IdempotencyClaim> {
+    async fn claim_idempotency_key(
+        &self,
+        tenant_id: &str,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        ttl_secs: i64,
+    ) -> StoreResult<IdempotencyClaim> {
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await.or_store()?;
-        let row = sqlx::query("SELECT * FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2").bind(tenant_id).bind(key).fetch_optional(&mut *tx).await.or_store()?;
+        let row =
+            sqlx::query("SELECT * FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2")
+                .bind(tenant_id)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .or_store()?;
         let claim = match row {
             Some(r) if r.time("created_at")? > now - Duration::seconds(ttl_secs) => {
                 let status: Option<i64> = r.try_get("status_code").or_store()?;
                 if r.text("fingerprint")? != fingerprint {
                     IdempotencyClaim::Mismatch
                 } else if let Some(status) = status {
-                    IdempotencyClaim::Replay(StoredResponse { status: status as u16, body: r.try_get("body").or_store()? })
+                    IdempotencyClaim::Replay(StoredResponse {
+                        status: status as u16,
+                        body: r.try_get("body").or_store()?,
+                    })
                 } else {
                     IdempotencyClaim::InProgress
                 }
@@ -43,7 +59,12 @@ impl IdempotencyStore for SqliteStore {
         Ok(claim)
     }
 
-    async fn complete_idempotency_key(&self, tenant_id: &str, key: &str, response: &StoredResponse) -> StoreResult<()> {
+    async fn complete_idempotency_key(
+        &self,
+        tenant_id: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
         sqlx::query("UPDATE idempotency_keys SET status_code = $3, body = $4 WHERE tenant_id = $1 AND idem_key = $2")
             .bind(tenant_id)
             .bind(key)
@@ -61,7 +82,11 @@ impl IdempotencyStore for SqliteStore {
     }
 
     async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(ts(&before)).execute(&self.write).await.or_store()?;
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(ts(&before))
+            .execute(&self.write)
+            .await
+            .or_store()?;
         Ok(done.rows_affected())
     }
 }

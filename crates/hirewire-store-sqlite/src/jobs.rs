@@ -36,7 +36,8 @@ pub(crate) fn job_from_row(r: &SqliteRow) -> StoreResult<Job> {
 }
 
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &JobQuery) {
-    qb.push(" WHERE tenant_id = ").push_bind(tenant_id.to_string());
+    qb.push(" WHERE tenant_id = ")
+        .push_bind(tenant_id.to_string());
     if !q.statuses.is_empty() {
         qb.push(" AND status IN (");
         let mut list = qb.separated(", ");
@@ -46,7 +47,10 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &JobQuery) {
         qb.push(")");
     }
     let exact = [
-        ("employment_type", q.employment_type.map(|v| v.as_str().to_string())),
+        (
+            "employment_type",
+            q.employment_type.map(|v| v.as_str().to_string()),
+        ),
         ("remote_type", q.remote_type.map(|v| v.as_str().to_string())),
         ("country", q.country.clone()),
         ("city", q.city.clone()),
@@ -62,23 +66,45 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &JobQuery) {
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn job(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Job>> {
-        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2").bind(id).bind(tenant_id).fetch_optional(&self.read).await.or_store()?;
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&self.read)
+            .await
+            .or_store()?;
         row.as_ref().map(job_from_row).transpose()
     }
 
     async fn list_jobs(&self, tenant_id: &str, q: &JobQuery) -> StoreResult<Page<Job>> {
         let mut qb = QueryBuilder::new("SELECT * FROM jobs");
         push_filters(&mut qb, tenant_id, q);
-        push_keyset(&mut qb, q.sort.as_str(), q.descending, q.page.after.as_ref(), q.page.limit);
+        push_keyset(
+            &mut qb,
+            q.sort.as_str(),
+            q.descending,
+            q.page.after.as_ref(),
+            q.page.limit,
+        );
         let rows = qb.build().fetch_all(&self.read).await.or_store()?;
-        let jobs = rows.iter().map(job_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let jobs = rows
+            .iter()
+            .map(job_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         let total = if q.page.include_total {
             let mut count = QueryBuilder::new("SELECT COUNT(*) FROM jobs");
             push_filters(&mut count, tenant_id, q);
-            Some(count.build_query_scalar().fetch_one(&self.read).await.or_store()?)
+            Some(
+                count
+                    .build_query_scalar()
+                    .fetch_one(&self.read)
+                    .await
+                    .or_store()?,
+            )
         } else {
             None
         };
-        Ok(Page::from_rows(jobs, q.page.limit, total, |j| q.cursor_of(j)))
+        Ok(Page::from_rows(jobs, q.page.limit, total, |j| {
+            q.cursor_of(j)
+        }))
     }
 }

@@ -21,7 +21,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hirewire_core::StoreError;
 use hirewire_core::store::{Store, StoreResult, Tx};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::rows::OrStore;
 
@@ -46,9 +48,21 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-16000");
-        let write = SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(options.clone()).await.or_store()?;
-        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4) as u32;
-        let read = SqlitePoolOptions::new().max_connections(readers).min_connections(1).connect_with(options.read_only(true)).await.or_store()?;
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await
+            .or_store()?;
+        let readers = std::thread::available_parallelism()
+            .map_or(4, |n| n.get() * 2)
+            .max(4) as u32;
+        let read = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .min_connections(1)
+            .connect_with(options.read_only(true))
+            .await
+            .or_store()?;
         Ok(Self { read, write })
     }
 
@@ -59,7 +73,11 @@ impl SqliteStore {
 
     /// Whether every migration of this build has been applied.
     pub async fn is_migrated(&self) -> StoreResult<bool> {
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(&self.read).await.unwrap_or(0);
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.read)
+                .await
+                .unwrap_or(0);
         Ok(applied as usize >= MIGRATOR.iter().count())
     }
 
@@ -78,7 +96,10 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await.or_store()?;
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .or_store()?;
         if !self.is_migrated().await? {
             return Err(StoreError("migrations have not been applied".into()));
         }

@@ -28,7 +28,9 @@ pub(crate) fn ts_opt(t: &Option<DateTime<Utc>>) -> Option<String> {
 }
 
 fn parse_ts(s: &str) -> StoreResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).or_store()
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .or_store()
 }
 
 /// Typed reads from a row, with the conversions our columns need.
@@ -69,7 +71,9 @@ impl RowExt for SqliteRow {
     fn parsed_opt<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<Option<T>> {
         match self.text_opt(col)? {
             None => Ok(None),
-            Some(s) => parse(&s).map(Some).ok_or_else(|| StoreError(format!("unexpected value `{s}` in column {col}"))),
+            Some(s) => parse(&s)
+                .map(Some)
+                .ok_or_else(|| StoreError(format!("unexpected value `{s}` in column {col}"))),
         }
     }
 }
@@ -90,9 +94,15 @@ pub(crate) fn push_keyset(
             SortValue::Time(t) => ts(t),
             SortValue::Text(s) => s.clone(),
         };
-        qb.push(format!(" AND ({column} {op} ")).push_bind(value.clone());
-        qb.push(format!(" OR ({column} = ")).push_bind(value).push(format!(" AND id {op} ")).push_bind(c.id.clone()).push("))");
+        qb.push(format!(" AND ({column} {op} "))
+            .push_bind(value.clone());
+        qb.push(format!(" OR ({column} = "))
+            .push_bind(value)
+            .push(format!(" AND id {op} "))
+            .push_bind(c.id.clone())
+            .push("))");
     }
     let dir = if descending { "DESC" } else { "ASC" };
-    qb.push(format!(" ORDER BY {column} {dir}, id {dir} LIMIT ")).push_bind(i64::from(limit) + 1);
+    qb.push(format!(" ORDER BY {column} {dir}, id {dir} LIMIT "))
+        .push_bind(i64::from(limit) + 1);
 }

@@ -21,6 +21,29 @@ fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
+type JobQuery<'q> = sqlx::query::Query<'q, Sqlite, <Sqlite as sqlx::Database>::Arguments>;
+
+/// Binds `title` … `revision` ($3 to $19), the columns that inserts and updates share.
+fn bind_job_fields<'q>(q: JobQuery<'q>, j: &'q Job) -> JobQuery<'q> {
+    q.bind(&j.title)
+        .bind(&j.reference)
+        .bind(&j.description)
+        .bind(&j.city)
+        .bind(&j.country)
+        .bind(j.employment_type.map(|v| v.as_str()))
+        .bind(j.remote_type.map(|v| v.as_str()))
+        .bind(j.apply_method.map(|v| v.as_str()))
+        .bind(&j.apply_email)
+        .bind(&j.apply_url)
+        .bind(json(&j.skills))
+        .bind(j.min_experience_years)
+        .bind(j.status.as_str())
+        .bind(ts_opt(&j.posted_at))
+        .bind(ts_opt(&j.expires_at))
+        .bind(ts_opt(&j.closed_at))
+        .bind(j.revision)
+}
+
 #[async_trait]
 impl Tx for SqliteTx {
     async fn insert_tenant(&mut self, t: &Tenant) -> StoreResult<()> {
@@ -37,7 +60,12 @@ impl Tx for SqliteTx {
     }
 
     async fn debit_credit(&mut self, tenant_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE tenants SET credits = credits - 1 WHERE id = $1 AND credits > 0").bind(tenant_id).execute(&mut *self.tx).await.or_store()?;
+        let done =
+            sqlx::query("UPDATE tenants SET credits = credits - 1 WHERE id = $1 AND credits > 0")
+                .bind(tenant_id)
+                .execute(&mut *self.tx)
+                .await
+                .or_store()?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -70,7 +98,12 @@ impl Tx for SqliteTx {
     }
 
     async fn lock_key(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<StoredKey>> {
-        let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1 AND tenant_id = $2").bind(id).bind(tenant_id).fetch_optional(&mut *self.tx).await.or_store()?;
+        let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .or_store()?;
         row.as_ref().map(key_from_row).transpose()
     }
 
@@ -98,84 +131,68 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_job(&mut self, tenant_id: &str, j: &Job) -> StoreResult<()> {
-        sqlx::query(
+        let q = sqlx::query(
             "INSERT INTO jobs (id, tenant_id, title, reference, description, city, country, employment_type, remote_type, apply_method, apply_email, \
              apply_url, skills, min_experience_years, status, posted_at, expires_at, closed_at, revision, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
         )
         .bind(&j.id)
-        .bind(tenant_id)
-        .bind(&j.title)
-        .bind(&j.reference)
-        .bind(&j.description)
-        .bind(&j.city)
-        .bind(&j.country)
-        .bind(j.employment_type.map(|v| v.as_str()))
-        .bind(j.remote_type.map(|v| v.as_str()))
-        .bind(j.apply_method.map(|v| v.as_str()))
-        .bind(&j.apply_email)
-        .bind(&j.apply_url)
-        .bind(json(&j.skills))
-        .bind(j.min_experience_years)
-        .bind(j.status.as_str())
-        .bind(ts_opt(&j.posted_at))
-        .bind(ts_opt(&j.expires_at))
-        .bind(ts_opt(&j.closed_at))
-        .bind(j.revision)
-        .bind(ts(&j.created_at))
-        .bind(ts(&j.updated_at))
-        .execute(&mut *self.tx)
-        .await
-        .or_store()?;
+        .bind(tenant_id);
+        bind_job_fields(q, j)
+            .bind(ts(&j.created_at))
+            .bind(ts(&j.updated_at))
+            .execute(&mut *self.tx)
+            .await
+            .or_store()?;
         Ok(())
     }
 
     async fn lock_job(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Job>> {
-        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2").bind(id).bind(tenant_id).fetch_optional(&mut *self.tx).await.or_store()?;
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .or_store()?;
         row.as_ref().map(job_from_row).transpose()
     }
 
-    async fn update_job(&mut self, tenant_id: &str, j: &Job, previous_revision: i64) -> StoreResult<bool> {
-        let done = sqlx::query(
+    async fn update_job(
+        &mut self,
+        tenant_id: &str,
+        j: &Job,
+        previous_revision: i64,
+    ) -> StoreResult<bool> {
+        let q = sqlx::query(
             "UPDATE jobs SET title = $3, reference = $4, description = $5, city = $6, country = $7, employment_type = $8, remote_type = $9, \
              apply_method = $10, apply_email = $11, apply_url = $12, skills = $13, min_experience_years = $14, status = $15, posted_at = $16, \
              expires_at = $17, closed_at = $18, revision = $19, updated_at = $20 WHERE id = $1 AND tenant_id = $2 AND revision = $21",
         )
         .bind(&j.id)
-        .bind(tenant_id)
-        .bind(&j.title)
-        .bind(&j.reference)
-        .bind(&j.description)
-        .bind(&j.city)
-        .bind(&j.country)
-        .bind(j.employment_type.map(|v| v.as_str()))
-        .bind(j.remote_type.map(|v| v.as_str()))
-        .bind(j.apply_method.map(|v| v.as_str()))
-        .bind(&j.apply_email)
-        .bind(&j.apply_url)
-        .bind(json(&j.skills))
-        .bind(j.min_experience_years)
-        .bind(j.status.as_str())
-        .bind(ts_opt(&j.posted_at))
-        .bind(ts_opt(&j.expires_at))
-        .bind(ts_opt(&j.closed_at))
-        .bind(j.revision)
-        .bind(ts(&j.updated_at))
-        .bind(previous_revision)
-        .execute(&mut *self.tx)
-        .await
-        .or_store()?;
+        .bind(tenant_id);
+        let done = bind_job_fields(q, j)
+            .bind(ts(&j.updated_at))
+            .bind(previous_revision)
+            .execute(&mut *self.tx)
+            .await
+            .or_store()?;
         Ok(done.rows_affected() == 1)
     }
 
-    async fn claim_due_jobs(&mut self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<(String, Job)>> {
+    async fn claim_due_jobs(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, Job)>> {
         let rows = sqlx::query("SELECT * FROM jobs WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
             .bind(ts(&now))
             .bind(limit)
             .fetch_all(&mut *self.tx)
             .await
             .or_store()?;
-        rows.iter().map(|r| Ok((r.text("tenant_id")?, job_from_row(r)?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.text("tenant_id")?, job_from_row(r)?)))
+            .collect()
     }
 
     async fn append_event(&mut self, e: &Event) -> StoreResult<()> {

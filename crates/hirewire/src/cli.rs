@@ -137,27 +137,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("migrations applied to {url}");
             Ok(())
         }
-        Command::Tenants(TenantsCommand::Create { name, credits, require_key_approval, database_url }) => {
+        Command::Tenants(TenantsCommand::Create {
+            name,
+            credits,
+            require_key_approval,
+            database_url,
+        }) => {
             let store = stores::open(&db(database_url)).await?;
-            let tenant = tenants::create(store.as_ref(), &name, credits, require_key_approval).await.map_err(domain)?;
+            let tenant = tenants::create(store.as_ref(), &name, credits, require_key_approval)
+                .await
+                .map_err(domain)?;
             print_json(&tenant)
         }
-        Command::Keys(KeysCommand::Create { tenant, name, scopes, expires_at, allowed_ips, database_url }) => {
+        Command::Keys(KeysCommand::Create {
+            tenant,
+            name,
+            scopes,
+            expires_at,
+            allowed_ips,
+            database_url,
+        }) => {
             let store = stores::open(&db(database_url)).await?;
             let tenant = match store.tenant(&tenant).await? {
                 Some(t) => t,
-                None => store.tenant_by_name(&tenant).await?.with_context(|| format!("no tenant with id or name `{tenant}`"))?,
+                None => store
+                    .tenant_by_name(&tenant)
+                    .await?
+                    .with_context(|| format!("no tenant with id or name `{tenant}`"))?,
             };
             let scopes = hirewire_core::scope::parse_list(&scopes).map_err(anyhow::Error::msg)?;
             let expires_at = expires_at
-                .map(|s| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).with_context(|| format!("--expires-at `{s}` is not RFC 3339")))
+                .map(|s| {
+                    DateTime::parse_from_rfc3339(&s)
+                        .map(|t| t.with_timezone(&Utc))
+                        .with_context(|| format!("--expires-at `{s}` is not RFC 3339"))
+                })
                 .transpose()?;
             let allowed_ips = allowed_ips
-                .map(|s| s.split(',').map(|c| c.trim().parse::<IpNet>().with_context(|| format!("`{c}` is not a CIDR range"))).collect::<anyhow::Result<Vec<_>>>())
+                .map(|s| {
+                    s.split(',')
+                        .map(|c| {
+                            c.trim()
+                                .parse::<IpNet>()
+                                .with_context(|| format!("`{c}` is not a CIDR range"))
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()
+                })
                 .transpose()?
                 .unwrap_or_default();
-            let input = NewKey { name, scopes, expires_at, allowed_ips };
-            let (key, plaintext) = keys::create(store.as_ref(), &Actor::system(&tenant.id), None, input).await.map_err(domain)?;
+            let input = NewKey {
+                name,
+                scopes,
+                expires_at,
+                allowed_ips,
+            };
+            let (key, plaintext) =
+                keys::create(store.as_ref(), &Actor::system(&tenant.id), None, input)
+                    .await
+                    .map_err(domain)?;
             let mut out = serde_json::to_value(&key)?;
             out["key"] = json!(plaintext);
             out["tenant_id"] = json!(tenant.id);
@@ -165,18 +202,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCommand::Revoke { id, database_url }) => {
             let store = stores::open(&db(database_url)).await?;
-            print_json(&keys::revoke(store.as_ref(), None, None, &id).await.map_err(domain)?)
+            print_json(
+                &keys::revoke(store.as_ref(), None, None, &id)
+                    .await
+                    .map_err(domain)?,
+            )
         }
         Command::Keys(KeysCommand::Approve { id, database_url }) => {
             let store = stores::open(&db(database_url)).await?;
-            print_json(&keys::approve(store.as_ref(), None, &id).await.map_err(domain)?)
+            print_json(
+                &keys::approve(store.as_ref(), None, &id)
+                    .await
+                    .map_err(domain)?,
+            )
         }
     }
 }
 
 fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HIREWIRE_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HIREWIRE_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -199,13 +247,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         overrides.insert("log_format".into(), json!(f));
     }
     let config = settings::load(args.config.as_deref(), serde_json::Value::Object(overrides))?;
-    anyhow::ensure!(matches!(config.log_format.as_str(), "text" | "json"), "log_format must be `text` or `json`");
+    anyhow::ensure!(
+        matches!(config.log_format.as_str(), "text" | "json"),
+        "log_format must be `text` or `json`"
+    );
     init_logging(&config.log_format);
     let started = std::time::Instant::now();
     let store = stores::open(&config.database_url).await?;
-    if let Some((key, plaintext)) = tenants::bootstrap(store.as_ref(), config.bootstrap_key.as_deref()).await.map_err(domain)? {
+    if let Some((key, plaintext)) =
+        tenants::bootstrap(store.as_ref(), config.bootstrap_key.as_deref())
+            .await
+            .map_err(domain)?
+    {
         if config.bootstrap_key.is_some() {
-            println!("Created tenant `default` with the admin key from HIREWIRE_BOOTSTRAP_KEY ({}).", key.id);
+            println!(
+                "Created tenant `default` with the admin key from HIREWIRE_BOOTSTRAP_KEY ({}).",
+                key.id
+            );
         } else {
             println!("Created tenant `default`. Admin key (shown once, store it now): {plaintext}");
         }
@@ -213,7 +271,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if config.dev {
         tracing::warn!("dev mode: plain-http and private-address webhook targets are allowed");
     }
-    let listener = TcpListener::bind(&config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+    let listener = TcpListener::bind(&config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = store.backend(), startup_ms = started.elapsed().as_millis() as u64, "hirewire listening on http://{addr}");
     let server = Server::new(config, store.clone());

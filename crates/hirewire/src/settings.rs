@@ -36,7 +36,11 @@ pub fn load(file: Option<&Path>, overrides: serde_json::Value) -> anyhow::Result
     }
     let env = Env::prefixed("HIREWIRE_").split("__").filter(|k| {
         let key = k.as_str().to_ascii_lowercase();
-        let top = key.split("__").next().and_then(|k| k.split('.').next()).unwrap_or_default();
+        let top = key
+            .split("__")
+            .next()
+            .and_then(|k| k.split('.').next())
+            .unwrap_or_default();
         KEYS.contains(&top)
     });
     fig = fig.merge(env).merge(Serialized::defaults(overrides));
@@ -50,13 +54,29 @@ mod tests {
     #[test]
     fn flags_beat_variables_which_beat_the_file() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("h.toml", "bind = \"0.0.0.0:1\"\ndev = true\n[rate_limits]\njobs = 7\ncandidate_search = 8\n")?;
+            jail.create_file(
+                "h.toml",
+                "bind = \"0.0.0.0:1\"\ndev = true\n[rate_limits]\njobs = 7\ncandidate_search = 8\n",
+            )?;
             jail.set_env("HIREWIRE_BIND", "0.0.0.0:2");
             jail.set_env("HIREWIRE_RATE_LIMITS__JOBS", "9");
             jail.set_env("HIREWIRE_TEST_POSTGRES_URL", "postgres://ignored");
-            let c = load(Some(Path::new("h.toml")), serde_json::json!({})).map_err(|e| e.to_string())?;
-            assert_eq!((c.bind.as_str(), c.dev, c.rate_limits.jobs, c.rate_limits.candidate_search), ("0.0.0.0:2", true, 9, 8));
-            let c = load(Some(Path::new("h.toml")), serde_json::json!({"bind": "0.0.0.0:3"})).map_err(|e| e.to_string())?;
+            let c = load(Some(Path::new("h.toml")), serde_json::json!({}))
+                .map_err(|e| e.to_string())?;
+            assert_eq!(
+                (
+                    c.bind.as_str(),
+                    c.dev,
+                    c.rate_limits.jobs,
+                    c.rate_limits.candidate_search
+                ),
+                ("0.0.0.0:2", true, 9, 8)
+            );
+            let c = load(
+                Some(Path::new("h.toml")),
+                serde_json::json!({"bind": "0.0.0.0:3"}),
+            )
+            .map_err(|e| e.to_string())?;
             assert_eq!(c.bind, "0.0.0.0:3");
             Ok(())
         });

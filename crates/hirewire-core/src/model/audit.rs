@@ -69,7 +69,12 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     /// An empty record of the given kind and action; callers fill in the rest.
-    pub fn new(kind: AuditKind, action: impl Into<String>, tenant_id: impl Into<String>, occurred_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        kind: AuditKind,
+        action: impl Into<String>,
+        tenant_id: impl Into<String>,
+        occurred_at: DateTime<Utc>,
+    ) -> Self {
         AuditEvent {
             id: crate::ids::new_id(crate::ids::prefix::AUDIT),
             kind,

@@ -210,11 +210,15 @@ pub struct JobPatch {
     pub status: Option<serde_json::Value>,
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
-fn nullable_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<DateTime<Utc>>>, D::Error> {
+fn nullable_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<DateTime<Utc>>>, D::Error> {
     crate::time::rfc3339::option::deserialize(d).map(Some)
 }
 
@@ -250,8 +254,16 @@ impl JobQuery {
             JobSortField::UpdatedAt => SortValue::Time(job.updated_at),
             JobSortField::Title => SortValue::Text(job.title.clone()),
         };
-        let sort = format!("{}{}", if self.descending { "-" } else { "" }, self.sort.as_str());
-        crate::page::Cursor { sort, value, id: job.id.clone() }
+        let sort = format!(
+            "{}{}",
+            if self.descending { "-" } else { "" },
+            self.sort.as_str()
+        );
+        crate::page::Cursor {
+            sort,
+            value,
+            id: job.id.clone(),
+        }
     }
 }
 
@@ -290,10 +302,18 @@ fn clean_text(field: &str, value: Option<String>, max: usize) -> DomainResult<Op
                 return Ok(None);
             }
             if v.chars().count() > max {
-                return Err(DomainError::invalid(field, format!("`{field}` is longer than {max} characters")));
+                return Err(DomainError::invalid(
+                    field,
+                    format!("`{field}` is longer than {max} characters"),
+                ));
             }
-            if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-                return Err(DomainError::invalid(field, format!("`{field}` contains control characters")));
+            if v.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+            {
+                return Err(DomainError::invalid(
+                    field,
+                    format!("`{field}` contains control characters"),
+                ));
             }
             Ok(Some(v))
         }
@@ -301,21 +321,26 @@ fn clean_text(field: &str, value: Option<String>, max: usize) -> DomainResult<Op
 }
 
 fn clean_title(title: String) -> DomainResult<String> {
-    clean_text("title", Some(title), MAX_TITLE)?.ok_or_else(|| DomainError::invalid("title", "`title` must not be empty"))
+    clean_text("title", Some(title), MAX_TITLE)?
+        .ok_or_else(|| DomainError::invalid("title", "`title` must not be empty"))
 }
 
 fn check_years(field: &str, years: Option<f64>) -> DomainResult<Option<f64>> {
     match years {
-        Some(y) if !(0.0..=MAX_YEARS).contains(&y) || !y.is_finite() => {
-            Err(DomainError::invalid(field, format!("`{field}` must be between 0 and {MAX_YEARS}")))
-        }
+        Some(y) if !(0.0..=MAX_YEARS).contains(&y) || !y.is_finite() => Err(DomainError::invalid(
+            field,
+            format!("`{field}` must be between 0 and {MAX_YEARS}"),
+        )),
         other => Ok(other),
     }
 }
 
 fn clean_skills(skills: Vec<JobSkill>) -> DomainResult<Vec<JobSkill>> {
     if skills.len() > MAX_SKILLS {
-        return Err(DomainError::invalid("skills", format!("a job has at most {MAX_SKILLS} skills")));
+        return Err(DomainError::invalid(
+            "skills",
+            format!("a job has at most {MAX_SKILLS} skills"),
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     skills
@@ -323,28 +348,61 @@ fn clean_skills(skills: Vec<JobSkill>) -> DomainResult<Vec<JobSkill>> {
         .enumerate()
         .map(|(i, s)| {
             let field = format!("skills[{i}].name");
-            let name = clean_text(&field, Some(s.name), 100)?.ok_or_else(|| DomainError::invalid(&field, format!("`{field}` must not be empty")))?;
+            let name = clean_text(&field, Some(s.name), 100)?.ok_or_else(|| {
+                DomainError::invalid(&field, format!("`{field}` must not be empty"))
+            })?;
             if !seen.insert(name.to_lowercase()) {
-                return Err(DomainError::invalid(&field, format!("skill `{name}` is listed twice")));
+                return Err(DomainError::invalid(
+                    &field,
+                    format!("skill `{name}` is listed twice"),
+                ));
             }
             if !(0.0..=10.0).contains(&s.weight) || !s.weight.is_finite() {
-                return Err(DomainError::invalid(format!("skills[{i}].weight"), format!("`skills[{i}].weight` must be between 0 and 10")));
+                return Err(DomainError::invalid(
+                    format!("skills[{i}].weight"),
+                    format!("`skills[{i}].weight` must be between 0 and 10"),
+                ));
             }
             let min_years = check_years(&format!("skills[{i}].min_years"), s.min_years)?;
-            Ok(JobSkill { name, required: s.required, weight: s.weight, min_years })
+            Ok(JobSkill {
+                name,
+                required: s.required,
+                weight: s.weight,
+                min_years,
+            })
         })
         .collect()
 }
 
 fn check_email(field: &str, v: &str) -> DomainResult<()> {
-    let ok = v.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
-        && !v.chars().any(char::is_whitespace);
-    if ok { Ok(()) } else { Err(DomainError::invalid(field, format!("`{field}` is not an email address"))) }
+    let ok = v.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    }) && !v.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(
+            field,
+            format!("`{field}` is not an email address"),
+        ))
+    }
 }
 
 fn check_url(field: &str, v: &str) -> DomainResult<()> {
-    let ok = (v.starts_with("https://") || v.starts_with("http://")) && v.len() > 10 && !v.chars().any(char::is_whitespace);
-    if ok { Ok(()) } else { Err(DomainError::invalid(field, format!("`{field}` must be an http(s) URL"))) }
+    let ok = (v.starts_with("https://") || v.starts_with("http://"))
+        && v.len() > 10
+        && !v.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(
+            field,
+            format!("`{field}` must be an http(s) URL"),
+        ))
+    }
 }
 
 impl Job {
@@ -385,10 +443,16 @@ impl Job {
         }
         match self.apply_method {
             Some(ApplyMethod::Email) if self.apply_email.is_none() => {
-                return Err(DomainError::invalid("apply_email", "`apply_email` is needed when `apply_method` is `email`"));
+                return Err(DomainError::invalid(
+                    "apply_email",
+                    "`apply_email` is needed when `apply_method` is `email`",
+                ));
             }
             Some(ApplyMethod::Url) if self.apply_url.is_none() => {
-                return Err(DomainError::invalid("apply_url", "`apply_url` is needed when `apply_method` is `url`"));
+                return Err(DomainError::invalid(
+                    "apply_url",
+                    "`apply_url` is needed when `apply_method` is `url`",
+                ));
             }
             _ => {}
         }
@@ -396,19 +460,32 @@ impl Job {
             && e <= now
             && matches!(self.status, JobStatus::Draft | JobStatus::Active)
         {
-            return Err(DomainError::invalid("expires_at", "`expires_at` must be in the future"));
+            return Err(DomainError::invalid(
+                "expires_at",
+                "`expires_at` must be in the future",
+            ));
         }
         Ok(())
     }
 
     /// The job after a patch; the names of the fields that changed. Closed and expired jobs
     /// are frozen.
-    pub fn patched(&self, patch: JobPatch, now: DateTime<Utc>) -> DomainResult<(Job, Vec<&'static str>)> {
+    pub fn patched(
+        &self,
+        patch: JobPatch,
+        now: DateTime<Utc>,
+    ) -> DomainResult<(Job, Vec<&'static str>)> {
         if patch.status.is_some() {
-            return Err(DomainError::invalid("status", "`status` is read-only here: use POST /api/v1/jobs/{id}/publish or /close"));
+            return Err(DomainError::invalid(
+                "status",
+                "`status` is read-only here: use POST /api/v1/jobs/{id}/publish or /close",
+            ));
         }
         if matches!(self.status, JobStatus::Closed | JobStatus::Expired) {
-            return Err(DomainError::InvalidState(format!("a {} job cannot be changed", self.status.as_str())));
+            return Err(DomainError::InvalidState(format!(
+                "a {} job cannot be changed",
+                self.status.as_str()
+            )));
         }
         let mut next = self.clone();
         let mut changed = Vec::new();
@@ -455,11 +532,17 @@ impl Job {
             set!(skills, clean_skills(v)?);
         }
         if let Some(v) = patch.min_experience_years {
-            set!(min_experience_years, check_years("min_experience_years", v)?);
+            set!(
+                min_experience_years,
+                check_years("min_experience_years", v)?
+            );
         }
         if let Some(v) = patch.expires_at {
             if v.is_none() && self.status == JobStatus::Active {
-                return Err(DomainError::invalid("expires_at", "an active job must keep an `expires_at`"));
+                return Err(DomainError::invalid(
+                    "expires_at",
+                    "an active job must keep an `expires_at`",
+                ));
             }
             set!(expires_at, v);
         }
@@ -473,30 +556,65 @@ impl Job {
 
     /// The job once published: Draft → Active, `posted_at` now, `expires_at` from the
     /// request, else from the draft, else 30 days on.
-    pub fn published(&self, expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DomainResult<Job> {
+    pub fn published(
+        &self,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Job> {
         if self.status != JobStatus::Draft {
-            return Err(DomainError::InvalidState(format!("only a draft can be published; this job is {}", self.status.as_str())));
+            return Err(DomainError::InvalidState(format!(
+                "only a draft can be published; this job is {}",
+                self.status.as_str()
+            )));
         }
         let expires_at = match expires_at.or(self.expires_at) {
-            Some(e) if e <= now => return Err(DomainError::invalid("expires_at", "`expires_at` must be in the future")),
+            Some(e) if e <= now => {
+                return Err(DomainError::invalid(
+                    "expires_at",
+                    "`expires_at` must be in the future",
+                ));
+            }
             Some(e) => e,
             None => now + Duration::days(DEFAULT_LIFETIME_DAYS),
         };
-        Ok(Job { status: JobStatus::Active, posted_at: Some(now), expires_at: Some(expires_at), revision: self.revision + 1, updated_at: now, ..self.clone() })
+        Ok(Job {
+            status: JobStatus::Active,
+            posted_at: Some(now),
+            expires_at: Some(expires_at),
+            revision: self.revision + 1,
+            updated_at: now,
+            ..self.clone()
+        })
     }
 
     /// The job once closed by a person; drafts and active jobs can be closed.
     pub fn closed(&self, now: DateTime<Utc>) -> DomainResult<Job> {
         if !matches!(self.status, JobStatus::Draft | JobStatus::Active) {
-            return Err(DomainError::InvalidState(format!("only a draft or active job can be closed; this job is {}", self.status.as_str())));
+            return Err(DomainError::InvalidState(format!(
+                "only a draft or active job can be closed; this job is {}",
+                self.status.as_str()
+            )));
         }
-        Ok(Job { status: JobStatus::Closed, closed_at: Some(now), revision: self.revision + 1, updated_at: now, ..self.clone() })
+        Ok(Job {
+            status: JobStatus::Closed,
+            closed_at: Some(now),
+            revision: self.revision + 1,
+            updated_at: now,
+            ..self.clone()
+        })
     }
 
     /// The job once its `expires_at` has passed, if it is active and due.
     pub fn expired(&self, now: DateTime<Utc>) -> Option<Job> {
-        (self.status == JobStatus::Active && self.expires_at.is_some_and(|e| e <= now))
-            .then(|| Job { status: JobStatus::Expired, closed_at: Some(now), revision: self.revision + 1, updated_at: now, ..self.clone() })
+        (self.status == JobStatus::Active && self.expires_at.is_some_and(|e| e <= now)).then(|| {
+            Job {
+                status: JobStatus::Expired,
+                closed_at: Some(now),
+                revision: self.revision + 1,
+                updated_at: now,
+                ..self.clone()
+            }
+        })
     }
 }
 
@@ -505,7 +623,15 @@ mod tests {
     use super::*;
 
     fn draft() -> Job {
-        Job::new_draft("job_x".into(), NewJob { title: "Rust engineer".into(), ..Default::default() }, crate::time::now()).unwrap()
+        Job::new_draft(
+            "job_x".into(),
+            NewJob {
+                title: "Rust engineer".into(),
+                ..Default::default()
+            },
+            crate::time::now(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -513,7 +639,17 @@ mod tests {
         let j = draft();
         assert_eq!(j.status, JobStatus::Draft);
         assert_eq!(j.revision, 1);
-        assert!(Job::new_draft("job_y".into(), NewJob { title: "  ".into(), ..Default::default() }, crate::time::now()).is_err());
+        assert!(
+            Job::new_draft(
+                "job_y".into(),
+                NewJob {
+                    title: "  ".into(),
+                    ..Default::default()
+                },
+                crate::time::now()
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -522,7 +658,10 @@ mod tests {
         let p = draft().published(None, now).unwrap();
         assert_eq!(p.status, JobStatus::Active);
         assert_eq!(p.expires_at, Some(now + Duration::days(30)));
-        assert!(matches!(p.published(None, now), Err(DomainError::InvalidState(_))));
+        assert!(matches!(
+            p.published(None, now),
+            Err(DomainError::InvalidState(_))
+        ));
         let c = p.closed(now).unwrap();
         assert_eq!(c.status, JobStatus::Closed);
         assert_eq!(c.revision, 3);
@@ -532,9 +671,14 @@ mod tests {
     #[test]
     fn expiry_applies_only_to_due_active_jobs() {
         let now = crate::time::now();
-        let p = draft().published(Some(now + Duration::seconds(5)), now).unwrap();
+        let p = draft()
+            .published(Some(now + Duration::seconds(5)), now)
+            .unwrap();
         assert!(p.expired(now).is_none());
-        assert_eq!(p.expired(now + Duration::seconds(5)).unwrap().status, JobStatus::Expired);
+        assert_eq!(
+            p.expired(now + Duration::seconds(5)).unwrap().status,
+            JobStatus::Expired
+        );
         assert!(draft().expired(now + Duration::days(999)).is_none());
     }
 
@@ -542,7 +686,8 @@ mod tests {
     fn patch_changes_only_what_it_names() {
         let now = crate::time::now();
         let j = draft();
-        let patch: JobPatch = serde_json::from_str(r#"{"city":"Leeds","description":null}"#).unwrap();
+        let patch: JobPatch =
+            serde_json::from_str(r#"{"city":"Leeds","description":null}"#).unwrap();
         let (next, changed) = j.patched(patch, now).unwrap();
         assert_eq!(changed, vec!["city"]);
         assert_eq!(next.city.as_deref(), Some("Leeds"));
@@ -554,7 +699,11 @@ mod tests {
 
     #[test]
     fn apply_method_needs_its_target() {
-        let input = NewJob { title: "x".into(), apply_method: Some(ApplyMethod::Email), ..Default::default() };
+        let input = NewJob {
+            title: "x".into(),
+            apply_method: Some(ApplyMethod::Email),
+            ..Default::default()
+        };
         let err = Job::new_draft("job_z".into(), input, crate::time::now()).unwrap_err();
         assert!(matches!(err, DomainError::Invalid { field: Some(f), .. } if f == "apply_email"));
     }

@@ -93,7 +93,11 @@ impl StoredKey {
     /// The status a client sees at `now`: a stored `active` key past its expiry is `expired`.
     pub fn effective_status(&self, now: DateTime<Utc>) -> KeyStatus {
         match self.key.status {
-            KeyStatus::Active | KeyStatus::Pending if self.key.expires_at.is_some_and(|e| e <= now) => KeyStatus::Expired,
+            KeyStatus::Active | KeyStatus::Pending
+                if self.key.expires_at.is_some_and(|e| e <= now) =>
+            {
+                KeyStatus::Expired
+            }
             s => s,
         }
     }
@@ -102,12 +106,16 @@ impl StoredKey {
     /// by the last rotation while its grace period lasts.
     pub fn accepts(&self, hash: &str, now: DateTime<Utc>) -> bool {
         self.hash == hash
-            || (self.previous_hash.as_deref() == Some(hash) && self.key.previous_secret_expires_at.is_some_and(|e| e > now))
+            || (self.previous_hash.as_deref() == Some(hash)
+                && self.key.previous_secret_expires_at.is_some_and(|e| e > now))
     }
 
     /// The key as shown to clients at `now`.
     pub fn view(&self, now: DateTime<Utc>) -> ApiKey {
-        ApiKey { status: self.effective_status(now), ..self.key.clone() }
+        ApiKey {
+            status: self.effective_status(now),
+            ..self.key.clone()
+        }
     }
 }
 
@@ -137,7 +145,9 @@ pub struct KeyQuery {
 pub fn generate_secret() -> (String, String) {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    let body: String = (0..SECRET_LEN).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    let body: String = (0..SECRET_LEN)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
     let plaintext = format!("{KEY_PREFIX}{body}");
     let hash = hash_secret(&plaintext);
     (plaintext, hash)
@@ -152,7 +162,9 @@ pub fn hash_secret(plaintext: &str) -> String {
 /// Whether a presented credential is shaped like one of our keys; anything else is refused
 /// without a lookup.
 pub fn looks_like_key(s: &str) -> bool {
-    s.strip_prefix(KEY_PREFIX).is_some_and(|body| (16..=64).contains(&body.len()) && body.bytes().all(|b| b.is_ascii_alphanumeric()))
+    s.strip_prefix(KEY_PREFIX).is_some_and(|body| {
+        (16..=64).contains(&body.len()) && body.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
 }
 
 /// The displayable start of a plaintext key.

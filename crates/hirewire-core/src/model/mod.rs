@@ -6,6 +6,8 @@ pub mod key;
 pub mod tenant;
 
 pub use audit::{AuditEvent, AuditKind, AuditQuery};
-pub use job::{ApplyMethod, EmploymentType, Job, JobPatch, JobQuery, JobSkill, JobStatus, NewJob, RemoteType};
+pub use job::{
+    ApplyMethod, EmploymentType, Job, JobPatch, JobQuery, JobSkill, JobStatus, NewJob, RemoteType,
+};
 pub use key::{ApiKey, KeyQuery, KeyStatus, NewKey, StoredKey};
 pub use tenant::Tenant;

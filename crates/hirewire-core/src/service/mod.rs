@@ -29,7 +29,14 @@ pub(crate) struct Change<'a> {
 pub(crate) async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> DomainResult<()> {
     let now = crate::time::now();
     if let Some(data) = change.event_data {
-        let event = Event { id: new_id(prefix::EVENT), event_type: change.action.to_string(), created_at: now, tenant_id: actor.tenant_id.clone(), reference_id: None, data };
+        let event = Event {
+            id: new_id(prefix::EVENT),
+            event_type: change.action.to_string(),
+            created_at: now,
+            tenant_id: actor.tenant_id.clone(),
+            reference_id: None,
+            data,
+        };
         tx.append_event(&event).await?;
     }
     let mut audit = AuditEvent::new(AuditKind::Change, change.action, &actor.tenant_id, now);

@@ -74,7 +74,11 @@ pub enum ApiError {
     /// 401 with no body: missing, malformed, unknown, revoked, expired or pending key.
     Unauthorized,
     /// Every other error, in the envelope.
-    Coded { code: Code, message: String, details: Option<Value> },
+    Coded {
+        code: Code,
+        message: String,
+        details: Option<Value>,
+    },
 }
 
 /// The result of a handler.
@@ -83,13 +87,21 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// An error with a code and message.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        ApiError::Coded { code, message: message.into(), details: None }
+        ApiError::Coded {
+            code,
+            message: message.into(),
+            details: None,
+        }
     }
 
     /// Adds structured details.
     pub fn with_details(self, details: Value) -> Self {
         match self {
-            ApiError::Coded { code, message, .. } => ApiError::Coded { code, message, details: Some(details) },
+            ApiError::Coded { code, message, .. } => ApiError::Coded {
+                code,
+                message,
+                details: Some(details),
+            },
             other => other,
         }
     }
@@ -107,7 +119,10 @@ impl ApiError {
     /// 500, logging the cause and telling the client nothing of it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(Code::Internal, "An internal error occurred; the request id identifies it in the server's logs.")
+        Self::new(
+            Code::Internal,
+            "An internal error occurred; the request id identifies it in the server's logs.",
+        )
     }
 
     /// The code, if any (for tests and metrics).
@@ -131,12 +146,20 @@ impl From<DomainError> for ApiError {
                 }
             }
             DomainError::InvalidState(m) => ApiError::new(Code::InvalidState, m),
-            DomainError::RevisionConflict { expected, current } => ApiError::new(Code::RevisionConflict, format!("Revision {expected} is stale; the current revision is {current}."))
-                .with_details(serde_json::json!({ "current_revision": current })),
-            DomainError::NoCredits => ApiError::new(Code::NoCredits, "The tenant has no credits left; nothing was changed."),
-            DomainError::Duplicate { message, existing_id } => {
-                ApiError::new(Code::Duplicate, message).with_details(serde_json::json!({ "existing_id": existing_id }))
-            }
+            DomainError::RevisionConflict { expected, current } => ApiError::new(
+                Code::RevisionConflict,
+                format!("Revision {expected} is stale; the current revision is {current}."),
+            )
+            .with_details(serde_json::json!({ "current_revision": current })),
+            DomainError::NoCredits => ApiError::new(
+                Code::NoCredits,
+                "The tenant has no credits left; nothing was changed.",
+            ),
+            DomainError::Duplicate {
+                message,
+                existing_id,
+            } => ApiError::new(Code::Duplicate, message)
+                .with_details(serde_json::json!({ "existing_id": existing_id })),
             DomainError::InsufficientScope(scope) => insufficient_scope(&scope),
             DomainError::Store(e) => ApiError::internal(e),
         }
@@ -145,7 +168,11 @@ impl From<DomainError> for ApiError {
 
 /// 403 naming the scope that is missing.
 pub fn insufficient_scope(scope: &str) -> ApiError {
-    ApiError::new(Code::InsufficientScope, format!("This key lacks the `{scope}` scope.")).with_details(serde_json::json!({ "required_scope": scope }))
+    ApiError::new(
+        Code::InsufficientScope,
+        format!("This key lacks the `{scope}` scope."),
+    )
+    .with_details(serde_json::json!({ "required_scope": scope }))
 }
 
 impl IntoResponse for ApiError {
@@ -153,11 +180,21 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Unauthorized => {
                 let mut res = StatusCode::UNAUTHORIZED.into_response();
-                res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                res.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 res
             }
-            ApiError::Coded { code, message, details } => {
-                let body = ErrorBody { code: code.as_str().to_string(), message, request_id: request_id::current(), details };
+            ApiError::Coded {
+                code,
+                message,
+                details,
+            } => {
+                let body = ErrorBody {
+                    code: code.as_str().to_string(),
+                    message,
+                    request_id: request_id::current(),
+                    details,
+                };
                 (code.status(), Json(body)).into_response()
             }
         }

@@ -27,7 +27,11 @@ impl Auth {
 
     /// Fails with 403 `insufficient_scope` unless the key holds `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if allows(&self.scopes, scope) { Ok(()) } else { Err(insufficient_scope(scope.as_str())) }
+        if allows(&self.scopes, scope) {
+            Ok(())
+        } else {
+            Err(insufficient_scope(scope.as_str()))
+        }
     }
 }
 
@@ -35,27 +39,44 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts.extensions.get::<Auth>().cloned().ok_or(ApiError::Unauthorized)
+        parts
+            .extensions
+            .get::<Auth>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized)
     }
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).is_some_and(|mime| {
-        let mime = mime.trim().to_ascii_lowercase();
-        mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
-    })
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
 }
 
 fn body_error(status: StatusCode, text: String) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(Code::PayloadTooLarge, "The request body is larger than the server accepts.")
+        ApiError::new(
+            Code::PayloadTooLarge,
+            "The request body is larger than the server accepts.",
+        )
     } else {
-        ApiError::new(Code::InvalidRequest, format!("The request body could not be read: {text}"))
+        ApiError::new(
+            Code::InvalidRequest,
+            format!("The request body could not be read: {text}"),
+        )
     }
 }
 
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state).await.map_err(|r| body_error(r.status(), r.body_text()))
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|r| body_error(r.status(), r.body_text()))
 }
 
 /// Parses JSON, naming the field (or the position) that is wrong.
@@ -66,17 +87,34 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         let (line, column) = (inner.line(), inner.column());
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::new(Code::InvalidRequest, format!("The body is not valid JSON: {inner}.")).with_details(json!({ "line": line, "column": column }))
+            ApiError::new(
+                Code::InvalidRequest,
+                format!("The body is not valid JSON: {inner}."),
+            )
+            .with_details(json!({ "line": line, "column": column }))
         } else {
-            let field = if path == "." { None } else { Some(path.clone()) };
+            let field = if path == "." {
+                None
+            } else {
+                Some(path.clone())
+            };
             let msg = match &field {
-                Some(f) => format!("Invalid field `{f}`: {}.", strip_position(&inner.to_string())),
+                Some(f) => format!(
+                    "Invalid field `{f}`: {}.",
+                    strip_position(&inner.to_string())
+                ),
                 None => format!("Invalid body: {}.", strip_position(&inner.to_string())),
             };
-            ApiError::new(Code::InvalidRequest, msg).with_details(json!({ "field": field, "line": line, "column": column }))
+            ApiError::new(Code::InvalidRequest, msg)
+                .with_details(json!({ "field": field, "line": line, "column": column }))
         }
     })?;
-    de.end().map_err(|e| ApiError::new(Code::InvalidRequest, format!("The body is not valid JSON: {e}.")))?;
+    de.end().map_err(|e| {
+        ApiError::new(
+            Code::InvalidRequest,
+            format!("The body is not valid JSON: {e}."),
+        )
+    })?;
     Ok(value)
 }
 
@@ -92,7 +130,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         if !is_json(req.headers()) {
-            return Err(ApiError::new(Code::UnsupportedMediaType, "Send the body as JSON with `Content-Type: application/json`."));
+            return Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                "Send the body as JSON with `Content-Type: application/json`.",
+            ));
         }
         let bytes = read_body(req, state).await?;
         parse_json(&bytes).map(ApiJson)
@@ -106,13 +147,17 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for ActionJso
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let declared_other = req.headers().contains_key(header::CONTENT_TYPE) && !is_json(req.headers());
+        let declared_other =
+            req.headers().contains_key(header::CONTENT_TYPE) && !is_json(req.headers());
         let bytes = read_body(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(ActionJson(T::default()));
         }
         if declared_other {
-            return Err(ApiError::new(Code::UnsupportedMediaType, "Send the body as JSON with `Content-Type: application/json`, or send none."));
+            return Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                "Send the body as JSON with `Content-Type: application/json`, or send none.",
+            ));
         }
         parse_json(&bytes).map(ActionJson)
     }
@@ -127,7 +172,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         Query::<T>::try_from_uri(&parts.uri)
             .map(|Query(v)| ApiQuery(v))
-            .map_err(|e| ApiError::new(Code::InvalidQuery, format!("{}.", e.body_text().trim_start_matches("Failed to deserialize query string: "))))
+            .map_err(|e| {
+                ApiError::new(
+                    Code::InvalidQuery,
+                    format!(
+                        "{}.",
+                        e.body_text()
+                            .trim_start_matches("Failed to deserialize query string: ")
+                    ),
+                )
+            })
     }
 }
 
@@ -138,12 +192,18 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let Some(raw) = parts.headers.get(header::IF_MATCH) else { return Ok(IfMatch(None)) };
+        let Some(raw) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
         let text = raw.to_str().unwrap_or("").trim();
         let bare = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-        bare.parse::<i64>()
-            .map(|r| IfMatch(Some(r)))
-            .map_err(|_| ApiError::new(Code::InvalidRequest, "`If-Match` must be a revision number, e.g. `3` or `\"3\"`.").with_details(json!({ "field": "If-Match" })))
+        bare.parse::<i64>().map(|r| IfMatch(Some(r))).map_err(|_| {
+            ApiError::new(
+                Code::InvalidRequest,
+                "`If-Match` must be a revision number, e.g. `3` or `\"3\"`.",
+            )
+            .with_details(json!({ "field": "If-Match" }))
+        })
     }
 }
 
@@ -176,7 +236,9 @@ mod tests {
     fn errors_name_the_field_or_position() {
         let m = message(parse_json::<Body>(br#"{"title":"x","colour":1}"#).unwrap_err());
         assert!(m.contains("colour"), "{m}");
-        let m = message(parse_json::<Body>(br#"{"title":"x","skills":[{"weight":"heavy"}]}"#).unwrap_err());
+        let m = message(
+            parse_json::<Body>(br#"{"title":"x","skills":[{"weight":"heavy"}]}"#).unwrap_err(),
+        );
         assert!(m.contains("skills[0].weight"), "{m}");
         let m = message(parse_json::<Body>(br#"{"title": "#).unwrap_err());
         assert!(m.contains("line 1"), "{m}");
@@ -200,7 +262,14 @@ pub mod scopes {
             impl ScopeMarker for $name { const SCOPE: Scope = Scope::$name; }
         )+};
     }
-    markers!(JobsRead, JobsWrite, KeysManage, AuditRead, WebhooksManage, Admin);
+    markers!(
+        JobsRead,
+        JobsWrite,
+        KeysManage,
+        AuditRead,
+        WebhooksManage,
+        Admin
+    );
 }
 
 /// The caller, checked to hold scope `S` before anything else of the request is read.

@@ -42,21 +42,32 @@ fn authenticated() -> OpenApiRouter<AppState> {
 
 /// The routes anyone may call.
 fn public() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health::live)).routes(routes!(health::ready))
+    OpenApiRouter::new()
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
 }
 
 /// The OpenAPI document of the whole surface.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, doc) = OpenApiRouter::<AppState>::with_openapi(openapi::ApiDoc::openapi()).merge(authenticated()).merge(public()).split_for_parts();
+    let (_, doc) = OpenApiRouter::<AppState>::with_openapi(openapi::ApiDoc::openapi())
+        .merge(authenticated())
+        .merge(public())
+        .split_for_parts();
     openapi::finish(doc)
 }
 
 async fn not_found() -> impl IntoResponse {
-    ApiError::new(Code::NotFound, "No such route; the API reference is at /docs.")
+    ApiError::new(
+        Code::NotFound,
+        "No such route; the API reference is at /docs.",
+    )
 }
 
 async fn method_not_allowed() -> impl IntoResponse {
-    ApiError::new(Code::MethodNotAllowed, "This route does not accept this method; the API reference is at /docs.")
+    ApiError::new(
+        Code::MethodNotAllowed,
+        "This route does not accept this method; the API reference is at /docs.",
+    )
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
@@ -79,7 +90,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(public)
         .route("/metrics", get(metrics::render))
-        .route("/swagger/v1/swagger.json", get(move || std::future::ready(axum::Json(spec.clone()))))
+        .route(
+            "/swagger/v1/swagger.json",
+            get(move || std::future::ready(axum::Json(spec.clone()))),
+        )
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -40,7 +40,8 @@ macro_rules! on_both_backends {
 }
 
 fn postgres_url() -> String {
-    std::env::var("HIREWIRE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("HIREWIRE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 static PG_REACHABLE: OnceCell<bool> = OnceCell::const_new();
@@ -54,7 +55,10 @@ async fn postgres_reachable() -> bool {
                     let _ = c.close().await;
                     true
                 }
-                Err(e) if std::env::var("CI").as_deref() == Ok("true") => panic!("PostgreSQL is unreachable at {} under CI=true: {e}", postgres_url()),
+                Err(e) if std::env::var("CI").as_deref() == Ok("true") => panic!(
+                    "PostgreSQL is unreachable at {} under CI=true: {e}",
+                    postgres_url()
+                ),
                 Err(e) => {
                     eprintln!("skipping PostgreSQL tests: {e}");
                     false
@@ -77,7 +81,10 @@ impl Db {
     pub async fn create(backend: Backend) -> Option<Db> {
         let name = hirewire_core::ids::new_id("hwtest");
         let location = match backend {
-            Backend::Sqlite => std::env::temp_dir().join(format!("{name}.db")).display().to_string(),
+            Backend::Sqlite => std::env::temp_dir()
+                .join(format!("{name}.db"))
+                .display()
+                .to_string(),
             Backend::Postgres => {
                 if !postgres_reachable().await {
                     return None;
@@ -85,24 +92,36 @@ impl Db {
                 name
             }
         };
-        Some(Db { backend, location, owner: true })
+        Some(Db {
+            backend,
+            location,
+            owner: true,
+        })
     }
 
     /// The same database for a second server, as another process would share it.
     pub fn same_database(&self) -> Db {
-        Db { backend: self.backend, location: self.location.clone(), owner: false }
+        Db {
+            backend: self.backend,
+            location: self.location.clone(),
+            owner: false,
+        }
     }
 
     /// Opens a new connection pool on the database (as another process would) and migrates it.
     pub async fn open(&self) -> (Arc<dyn Store>, Closer) {
         match self.backend {
             Backend::Sqlite => {
-                let s = SqliteStore::connect(&format!("sqlite://{}", self.location)).await.expect("open sqlite");
+                let s = SqliteStore::connect(&format!("sqlite://{}", self.location))
+                    .await
+                    .expect("open sqlite");
                 s.migrate().await.expect("migrate sqlite");
                 (Arc::new(s.clone()), Closer::Sqlite(s))
             }
             Backend::Postgres => {
-                let s = PostgresStore::connect_in_schema(&postgres_url(), &self.location).await.expect("open postgres");
+                let s = PostgresStore::connect_in_schema(&postgres_url(), &self.location)
+                    .await
+                    .expect("open postgres");
                 s.migrate().await.expect("migrate postgres");
                 (Arc::new(s.clone()), Closer::Postgres(s))
             }
@@ -125,11 +144,18 @@ impl Drop for Db {
             Backend::Postgres => {
                 // Drop runs inside the test's runtime, which cannot block: clean up from a thread.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
                     rt.block_on(async {
                         use sqlx::Connection;
                         if let Ok(mut c) = sqlx::PgConnection::connect(&postgres_url()).await {
-                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS \"{location}\" CASCADE"))).execute(&mut c).await;
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                                "DROP SCHEMA IF EXISTS \"{location}\" CASCADE"
+                            )))
+                            .execute(&mut c)
+                            .await;
                             let _ = c.close().await;
                         }
                     });
@@ -197,18 +223,39 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Op
 /// Starts a server over an existing database.
 pub async fn spawn_on(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let (store, closer) = db.open().await;
-    let (key, plaintext) = match tenants::bootstrap(store.as_ref(), None).await.expect("bootstrap") {
+    let (key, plaintext) = match tenants::bootstrap(store.as_ref(), None)
+        .await
+        .expect("bootstrap")
+    {
         Some((k, p)) => (k, p),
         None => {
-            let t = store.tenant_by_name("default").await.expect("tenant").expect("default tenant");
-            let input = NewKey { name: "test admin".into(), scopes: vec![Scope::Admin], expires_at: None, allowed_ips: vec![] };
-            keys::create(store.as_ref(), &Actor::system(&t.id), None, input).await.expect("key")
+            let t = store
+                .tenant_by_name("default")
+                .await
+                .expect("tenant")
+                .expect("default tenant");
+            let input = NewKey {
+                name: "test admin".into(),
+                scopes: vec![Scope::Admin],
+                expires_at: None,
+                allowed_ips: vec![],
+            };
+            keys::create(store.as_ref(), &Actor::system(&t.id), None, input)
+                .await
+                .expect("key")
         }
     };
-    let tenant_id = store.key(None, &key.id).await.expect("read key").expect("key exists").tenant_id;
+    let tenant_id = store
+        .key(None, &key.id)
+        .await
+        .expect("read key")
+        .expect("key exists")
+        .tenant_id;
     let mut config = test_config();
     tweak(&mut config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = Server::new(config, store.clone());
@@ -218,7 +265,10 @@ pub async fn spawn_on(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp {
     TestApp {
         base: format!("http://{addr}"),
         addr,
-        client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
         key: plaintext,
         tenant_id,
         store,
@@ -257,31 +307,54 @@ impl TestApp {
 
     /// Creates a draft job and returns it.
     pub async fn create_job(&self, title: &str) -> Value {
-        let (status, body) = self.post("/api/v1/jobs", serde_json::json!({ "title": title })).await;
+        let (status, body) = self
+            .post("/api/v1/jobs", serde_json::json!({ "title": title }))
+            .await;
         assert_eq!(status, 201, "{body}");
         body
     }
 
     /// Creates another tenant with an admin key; returns (tenant id, key).
     pub async fn other_tenant(&self, name: &str, credits: i64) -> (String, String) {
-        let t = tenants::create(self.store.as_ref(), name, credits, false).await.expect("tenant");
+        let t = tenants::create(self.store.as_ref(), name, credits, false)
+            .await
+            .expect("tenant");
         (t.id.clone(), self.key_for(&t.id, vec![Scope::Admin]).await)
     }
 
     /// Creates a key with the given scopes in a tenant; returns its plaintext.
     pub async fn key_for(&self, tenant_id: &str, scopes: Vec<Scope>) -> String {
-        let input = NewKey { name: "test".into(), scopes, expires_at: None, allowed_ips: vec![] };
-        keys::create(self.store.as_ref(), &Actor::system(tenant_id), None, input).await.expect("key").1
+        let input = NewKey {
+            name: "test".into(),
+            scopes,
+            expires_at: None,
+            allowed_ips: vec![],
+        };
+        keys::create(self.store.as_ref(), &Actor::system(tenant_id), None, input)
+            .await
+            .expect("key")
+            .1
     }
 
     /// The tenant's credit balance.
     pub async fn credits(&self, tenant_id: &str) -> i64 {
-        self.store.tenant(tenant_id).await.expect("tenant").expect("exists").credits
+        self.store
+            .tenant(tenant_id)
+            .await
+            .expect("tenant")
+            .expect("exists")
+            .credits
     }
 
     /// Every event of the tenant in the outbox, oldest first.
     pub async fn events(&self, tenant_id: &str) -> Vec<hirewire_core::event::Event> {
-        self.store.list_events(tenant_id, 0, 100_000).await.expect("events").into_iter().map(|(_, e)| e).collect()
+        self.store
+            .list_events(tenant_id, 0, 100_000)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect()
     }
 
     /// Stops the server as SIGTERM would and waits for it.
@@ -308,7 +381,10 @@ pub async fn send(req: RequestBuilder) -> (u16, Value) {
     let res = req.send().await.expect("request");
     let status = res.status().as_u16();
     let bytes = res.bytes().await.expect("body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// Polls `f` until it returns `Some`, for up to `secs` seconds.
@@ -331,11 +407,30 @@ where
 
 /// Asserts the error envelope: exactly `code`, `message`, `request_id` and maybe `details`.
 pub fn assert_envelope(body: &Value, code: &str) {
-    let obj = body.as_object().unwrap_or_else(|| panic!("not an object: {body}"));
-    assert_eq!(obj.get("code").and_then(Value::as_str), Some(code), "{body}");
-    assert!(obj.get("message").and_then(Value::as_str).is_some_and(|m| !m.is_empty()), "{body}");
-    assert!(obj.get("request_id").and_then(Value::as_str).is_some_and(|m| !m.is_empty()), "{body}");
+    let obj = body
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {body}"));
+    assert_eq!(
+        obj.get("code").and_then(Value::as_str),
+        Some(code),
+        "{body}"
+    );
+    assert!(
+        obj.get("message")
+            .and_then(Value::as_str)
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        obj.get("request_id")
+            .and_then(Value::as_str)
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     for k in obj.keys() {
-        assert!(["code", "message", "request_id", "details"].contains(&k.as_str()), "unexpected field {k} in {body}");
+        assert!(
+            ["code", "message", "request_id", "details"].contains(&k.as_str()),
+            "unexpected field {k} in {body}"
+        );
     }
 }

@@ -7,21 +7,40 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, assert_envelope, eventually, send, spawn};
 
-crate::on_both_backends!(another_tenants_ids_answer_exactly_like_missing_ones, lists_show_only_the_callers_tenant);
+crate::on_both_backends!(
+    another_tenants_ids_answer_exactly_like_missing_ones,
+    lists_show_only_the_callers_tenant
+);
 
 /// Sends a request and returns its status and body, with the request id blanked out so that
 /// bodies of different requests can be compared byte for byte.
-async fn answer(app: &TestApp, key: &str, method: Method, path: &str, body: Option<&Value>) -> (u16, String, Value) {
+async fn answer(
+    app: &TestApp,
+    key: &str,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, String, Value) {
     let mut req = app.with_key(key, method, path);
     if let Some(b) = body {
         req = req.json(b);
     }
     let res = req.send().await.expect("request");
     let status = res.status().as_u16();
-    let request_id = res.headers().get("x-request-id").expect("X-Request-Id").to_str().unwrap().to_string();
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .expect("X-Request-Id")
+        .to_str()
+        .unwrap()
+        .to_string();
     let text = res.text().await.unwrap();
     let needle = format!("\"request_id\":\"{request_id}\"");
-    assert_eq!(text.matches(&needle).count(), 1, "the body carries the request id once: {text}");
+    assert_eq!(
+        text.matches(&needle).count(),
+        1,
+        "the body carries the request id once: {text}"
+    );
     let parsed = serde_json::from_str(&text).unwrap_or(Value::Null);
     (status, text.replace(&needle, "\"request_id\":\"\""), parsed)
 }
@@ -30,7 +49,12 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
     let Some(app) = spawn(b).await else { return };
     let job = app.create_job("Tenant A's job").await;
     let job_id = job["id"].as_str().unwrap().to_string();
-    let (s, created) = app.post("/api/v1/keys", json!({"name": "A's integration", "scopes": ["jobs:read"]})).await;
+    let (s, created) = app
+        .post(
+            "/api/v1/keys",
+            json!({"name": "A's integration", "scopes": ["jobs:read"]}),
+        )
+        .await;
     assert_eq!(s, 201, "{created}");
     let key_id = created["id"].as_str().unwrap().to_string();
     let a_key_plaintext = created["key"].as_str().unwrap().to_string();
@@ -43,27 +67,114 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
     let missing_job = new_id("job");
     let missing_key = new_id("key");
     let routes: Vec<(Method, &str, Option<&Value>, &str, &str, &str)> = vec![
-        (Method::GET, "/api/v1/jobs/{id}", None, &job_id, &missing_job, "job_nonsense"),
-        (Method::PATCH, "/api/v1/jobs/{id}", Some(&patch), &job_id, &missing_job, "job_nonsense"),
-        (Method::DELETE, "/api/v1/jobs/{id}", None, &job_id, &missing_job, "job_nonsense"),
-        (Method::POST, "/api/v1/jobs/{id}/publish", None, &job_id, &missing_job, "job_nonsense"),
-        (Method::POST, "/api/v1/jobs/{id}/close", None, &job_id, &missing_job, "job_nonsense"),
-        (Method::GET, "/api/v1/keys/{id}", None, &key_id, &missing_key, "key_nonsense"),
-        (Method::DELETE, "/api/v1/keys/{id}", None, &key_id, &missing_key, "key_nonsense"),
-        (Method::POST, "/api/v1/keys/{id}/revoke", None, &key_id, &missing_key, "key_nonsense"),
-        (Method::POST, "/api/v1/keys/{id}/rotate", Some(&rotate), &key_id, &missing_key, "key_nonsense"),
-        (Method::POST, "/api/v1/keys/{id}/approve", None, &key_id, &missing_key, "key_nonsense"),
+        (
+            Method::GET,
+            "/api/v1/jobs/{id}",
+            None,
+            &job_id,
+            &missing_job,
+            "job_nonsense",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/jobs/{id}",
+            Some(&patch),
+            &job_id,
+            &missing_job,
+            "job_nonsense",
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/jobs/{id}",
+            None,
+            &job_id,
+            &missing_job,
+            "job_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/jobs/{id}/publish",
+            None,
+            &job_id,
+            &missing_job,
+            "job_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/jobs/{id}/close",
+            None,
+            &job_id,
+            &missing_job,
+            "job_nonsense",
+        ),
+        (
+            Method::GET,
+            "/api/v1/keys/{id}",
+            None,
+            &key_id,
+            &missing_key,
+            "key_nonsense",
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/keys/{id}",
+            None,
+            &key_id,
+            &missing_key,
+            "key_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/keys/{id}/revoke",
+            None,
+            &key_id,
+            &missing_key,
+            "key_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/keys/{id}/rotate",
+            Some(&rotate),
+            &key_id,
+            &missing_key,
+            "key_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/keys/{id}/approve",
+            None,
+            &key_id,
+            &missing_key,
+            "key_nonsense",
+        ),
     ];
     for (method, route, body, owned, missing, malformed) in routes {
         let path = |id: &str| route.replace("{id}", id);
-        let (s_owned, owned_body, owned_json) = answer(&app, &b_key, method.clone(), &path(owned), body).await;
-        let (s_missing, missing_body, _) = answer(&app, &b_key, method.clone(), &path(missing), body).await;
-        let (s_malformed, malformed_body, _) = answer(&app, &b_key, method.clone(), &path(malformed), body).await;
-        assert_eq!(s_owned, 404, "{method} {route} with tenant A's id: {owned_body}");
+        let (s_owned, owned_body, owned_json) =
+            answer(&app, &b_key, method.clone(), &path(owned), body).await;
+        let (s_missing, missing_body, _) =
+            answer(&app, &b_key, method.clone(), &path(missing), body).await;
+        let (s_malformed, malformed_body, _) =
+            answer(&app, &b_key, method.clone(), &path(malformed), body).await;
+        assert_eq!(
+            s_owned, 404,
+            "{method} {route} with tenant A's id: {owned_body}"
+        );
         assert_envelope(&owned_json, "not_found");
-        assert_eq!((s_owned, &owned_body), (s_missing, &missing_body), "{method} {route}: A's id and a missing id answer differently");
-        assert_eq!((s_owned, &owned_body), (s_malformed, &malformed_body), "{method} {route}: A's id and a malformed id answer differently");
-        assert!(!owned_body.contains(owned), "{method} {route}: the answer names A's id: {owned_body}");
+        assert_eq!(
+            (s_owned, &owned_body),
+            (s_missing, &missing_body),
+            "{method} {route}: A's id and a missing id answer differently"
+        );
+        assert_eq!(
+            (s_owned, &owned_body),
+            (s_malformed, &malformed_body),
+            "{method} {route}: A's id and a malformed id answer differently"
+        );
+        assert!(
+            !owned_body.contains(owned),
+            "{method} {route}: the answer names A's id: {owned_body}"
+        );
     }
 
     // Nothing of A's changed.
@@ -78,8 +189,19 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
     assert_eq!(key["status"], "active", "{key}");
     assert_eq!(key["revision"], 1, "{key}");
     assert!(key["previous_secret_expires_at"].is_null(), "{key}");
-    assert_eq!(send(app.with_key(&a_key_plaintext, Method::GET, "/api/v1/jobs")).await.0, 200, "A's key still works");
-    let types: Vec<String> = app.events(&app.tenant_id).await.into_iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        send(app.with_key(&a_key_plaintext, Method::GET, "/api/v1/jobs"))
+            .await
+            .0,
+        200,
+        "A's key still works"
+    );
+    let types: Vec<String> = app
+        .events(&app.tenant_id)
+        .await
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
     assert_eq!(types, ["job.created"]);
     assert!(app.events(&b_tenant).await.is_empty());
 }
@@ -88,36 +210,80 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
     let Some(app) = spawn(b).await else { return };
     let job = app.create_job("Tenant A's job").await;
     let job_id = job["id"].as_str().unwrap().to_string();
-    assert_eq!(app.post(&format!("/api/v1/jobs/{job_id}/publish"), json!({})).await.0, 200);
-    let (s, created) = app.post("/api/v1/keys", json!({"name": "A's integration", "scopes": ["jobs:read", "audit:read"]})).await;
+    assert_eq!(
+        app.post(&format!("/api/v1/jobs/{job_id}/publish"), json!({}))
+            .await
+            .0,
+        200
+    );
+    let (s, created) = app
+        .post(
+            "/api/v1/keys",
+            json!({"name": "A's integration", "scopes": ["jobs:read", "audit:read"]}),
+        )
+        .await;
     assert_eq!(s, 201);
     let a_key_id = created["id"].as_str().unwrap().to_string();
     let a_key = created["key"].as_str().unwrap().to_string();
-    assert_eq!(send(app.with_key(&a_key, Method::GET, "/api/v1/jobs")).await.0, 200);
-    let admin_id = app.store.key_by_hash(&hirewire_core::model::key::hash_secret(&app.key), hirewire_core::time::now()).await.unwrap().unwrap().key.id;
-    let a_ids = [job_id.as_str(), a_key_id.as_str(), admin_id.as_str(), app.tenant_id.as_str()];
+    assert_eq!(
+        send(app.with_key(&a_key, Method::GET, "/api/v1/jobs"))
+            .await
+            .0,
+        200
+    );
+    let admin_id = app
+        .store
+        .key_by_hash(
+            &hirewire_core::model::key::hash_secret(&app.key),
+            hirewire_core::time::now(),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .key
+        .id;
+    let a_ids = [
+        job_id.as_str(),
+        a_key_id.as_str(),
+        admin_id.as_str(),
+        app.tenant_id.as_str(),
+    ];
 
     // A sees its own, in every list: so the checks below look for something that exists.
     let a_seen = eventually(10, || async {
         let (_, audit) = app.get("/api/v1/audit-events?limit=200").await;
         let text = audit.to_string();
-        (text.contains(&a_key_id) && audit["items"].as_array().unwrap().iter().any(|e| e["kind"] == "request" && e["actor_key_id"] == a_key_id.as_str())).then_some(())
+        (text.contains(&a_key_id)
+            && audit["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["kind"] == "request" && e["actor_key_id"] == a_key_id.as_str()))
+        .then_some(())
     })
     .await;
     assert!(a_seen.is_some(), "A's call records never appeared");
     for path in ["/api/v1/jobs", "/api/v1/keys", "/api/v1/events"] {
         let (s, list) = app.get(path).await;
         assert_eq!(s, 200);
-        assert!(list.to_string().contains(&job_id) || list.to_string().contains(&a_key_id), "A's {path} lacks A's objects: {list}");
+        assert!(
+            list.to_string().contains(&job_id) || list.to_string().contains(&a_key_id),
+            "A's {path} lacks A's objects: {list}"
+        );
     }
 
     let (b_tenant, b_key) = app.other_tenant("b", 10).await;
     // B does things of its own, so that its lists are not trivially empty.
-    let (s, b_job) = send(app.with_key(&b_key, Method::POST, "/api/v1/jobs").json(&json!({"title": "Tenant B's job"}))).await;
+    let (s, b_job) = send(
+        app.with_key(&b_key, Method::POST, "/api/v1/jobs")
+            .json(&json!({"title": "Tenant B's job"})),
+    )
+    .await;
     assert_eq!(s, 201);
     let b_job_id = b_job["id"].as_str().unwrap().to_string();
     let b_seen = eventually(10, || async {
-        let (_, audit) = send(app.with_key(&b_key, Method::GET, "/api/v1/audit-events?kind=request")).await;
+        let (_, audit) =
+            send(app.with_key(&b_key, Method::GET, "/api/v1/audit-events?kind=request")).await;
         (audit["items"].as_array().unwrap().len() >= 1).then_some(())
     })
     .await;
@@ -132,7 +298,11 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         "/api/v1/events?limit=200",
     ];
     for path in lists {
-        let res = app.with_key(&b_key, Method::GET, path).send().await.unwrap();
+        let res = app
+            .with_key(&b_key, Method::GET, path)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200, "{path}");
         let text = res.text().await.unwrap();
         for id in a_ids {
@@ -140,23 +310,40 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         }
     }
     let (_, jobs) = send(app.with_key(&b_key, Method::GET, "/api/v1/jobs")).await;
-    let ids: Vec<&str> = jobs["items"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = jobs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, [b_job_id.as_str()]);
     let (_, active) = send(app.with_key(&b_key, Method::GET, "/api/v1/jobs?status=active")).await;
     assert_eq!(active["items"], json!([]));
-    let (_, keys) = send(app.with_key(&b_key, Method::GET, "/api/v1/keys?include_total=true")).await;
+    let (_, keys) =
+        send(app.with_key(&b_key, Method::GET, "/api/v1/keys?include_total=true")).await;
     assert_eq!(keys["total"], 1, "B has one key: {keys}");
     let (_, events) = send(app.with_key(&b_key, Method::GET, "/api/v1/events")).await;
     let events = events["items"].as_array().unwrap();
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["event"], "job.created");
     assert_eq!(events[0]["tenant_id"], b_tenant.as_str());
-    let (_, audit) = send(app.with_key(&b_key, Method::GET, "/api/v1/audit-events?limit=200")).await;
+    let (_, audit) =
+        send(app.with_key(&b_key, Method::GET, "/api/v1/audit-events?limit=200")).await;
     for e in audit["items"].as_array().unwrap() {
-        assert!(e["entity_id"].is_null() || e["entity_id"] == b_job_id.as_str() || e["entity_id"] == b_tenant.as_str() || e["entity_type"] == "key", "{e}");
+        assert!(
+            e["entity_id"].is_null()
+                || e["entity_id"] == b_job_id.as_str()
+                || e["entity_id"] == b_tenant.as_str()
+                || e["entity_type"] == "key",
+            "{e}"
+        );
     }
     // Filtering by A's ids finds nothing either.
-    for path in [format!("/api/v1/audit-events?entity={job_id}"), format!("/api/v1/audit-events?actor={admin_id}"), format!("/api/v1/audit-events?actor={a_key_id}")] {
+    for path in [
+        format!("/api/v1/audit-events?entity={job_id}"),
+        format!("/api/v1/audit-events?actor={admin_id}"),
+        format!("/api/v1/audit-events?actor={a_key_id}"),
+    ] {
         let (s, page) = send(app.with_key(&b_key, Method::GET, &path)).await;
         assert_eq!((s, &page["items"]), (200, &json!([])), "{path}");
     }

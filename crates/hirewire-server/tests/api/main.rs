@@ -2,11 +2,11 @@
 
 mod helpers;
 
+mod audit;
 mod conventions;
+mod isolation;
 mod jobs;
+mod keys;
 mod ops;
 mod outbox;
 mod ratelimit;
-mod keys;
-mod isolation;
-mod audit;
