@@ -73,6 +73,9 @@ fn audit_from_row(r: &PgRow) -> StoreResult<AuditEvent> {
     })
 }
 
+/// Rows per multi-row insert: 21 columns each, well under both databases' parameter limits.
+const BATCH_ROWS: usize = 200;
+
 fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &AuditQuery) {
     qb.push(" WHERE tenant_id = ")
         .push_bind(tenant_id.to_string());
@@ -104,9 +107,37 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &AuditQuery
 #[async_trait]
 impl AuditStore for PostgresStore {
     async fn insert_audit_events(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        // Many rows per statement: call records arrive by the thousand under load.
         let mut tx = self.pool.begin().await.or_store()?;
-        for e in events {
-            insert(&mut *tx, e).await?;
+        for chunk in events.chunks(BATCH_ROWS) {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO audit_events (id, tenant_id, kind, action, occurred_at, actor_key_id, attributed_user_id, client_id, request_id, trace_id, \
+                 method, route, path, status, ip, user_agent, duration_ms, entity_type, entity_id, revision_before, revision_after) ",
+            );
+            qb.push_values(chunk, |mut row, e| {
+                row.push_bind(e.id.clone())
+                    .push_bind(e.tenant_id.clone())
+                    .push_bind(e.kind.as_str())
+                    .push_bind(e.action.clone())
+                    .push_bind(e.occurred_at)
+                    .push_bind(e.actor_key_id.clone())
+                    .push_bind(e.attributed_user_id.clone())
+                    .push_bind(e.client_id.clone())
+                    .push_bind(e.request_id.clone())
+                    .push_bind(e.trace_id.clone())
+                    .push_bind(e.method.clone())
+                    .push_bind(e.route.clone())
+                    .push_bind(e.path.clone())
+                    .push_bind(e.status.map(i64::from))
+                    .push_bind(e.ip.clone())
+                    .push_bind(e.user_agent.clone())
+                    .push_bind(e.duration_ms)
+                    .push_bind(e.entity_type.clone())
+                    .push_bind(e.entity_id.clone())
+                    .push_bind(e.revision_before)
+                    .push_bind(e.revision_after);
+            });
+            qb.build().execute(&mut *tx).await.or_store()?;
         }
         tx.commit().await.or_store()
     }
