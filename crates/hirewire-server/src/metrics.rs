@@ -26,6 +26,14 @@ pub fn install() {
     });
 }
 
+/// Drains histogram samples into their buckets. Without it, samples pile up in memory between
+/// scrapes; the workers call it every few seconds.
+pub fn upkeep() {
+    if let Some(Some(h)) = HANDLE.get() {
+        h.run_upkeep();
+    }
+}
+
 /// `GET /metrics` in the Prometheus text format.
 pub async fn render() -> Response {
     let body = HANDLE

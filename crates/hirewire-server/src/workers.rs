@@ -96,9 +96,10 @@ impl Workers {
         }));
 
         let s = state.clone();
-        handles.push(every(Duration::from_secs(10), rx, move || {
+        handles.push(every(Duration::from_secs(5), rx, move || {
             let s = s.clone();
             async move {
+                crate::metrics::upkeep();
                 if let Ok(depth) = s.store.outbox_depth().await {
                     metrics::gauge!("outbox_depth").set(depth as f64);
                 }
