@@ -44,17 +44,33 @@ pub struct AuditParams {
 
 fn time_param(name: &str, v: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
     v.map(|s| {
-        DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| ApiError::invalid_query(name, format!("`{name}` must be an RFC 3339 timestamp; got `{s}`.")))
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                ApiError::invalid_query(
+                    name,
+                    format!("`{name}` must be an RFC 3339 timestamp; got `{s}`."),
+                )
+            })
     })
     .transpose()
 }
 
 /// Read the audit trail, newest first.
-#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", params(AuditParams), responses((status = 200, body = AuditEventList)), security(("api_key" = [])))]
-pub async fn list_audit_events(State(app): State<AppState>, auth: Need<scopes::AuditRead>, ApiQuery(p): ApiQuery<AuditParams>) -> ApiResult<Json<ListBody<AuditEvent>>> {
+#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", params(AuditParams), responses((status = 200, description = "A page of audit records, newest first.", body = AuditEventList)), security(("api_key" = [])))]
+pub async fn list_audit_events(
+    State(app): State<AppState>,
+    auth: Need<scopes::AuditRead>,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> ApiResult<Json<ListBody<AuditEvent>>> {
     let kind = match p.kind.as_deref() {
         None => None,
-        Some(k) => Some(AuditKind::parse(k).ok_or_else(|| ApiError::invalid_query("kind", format!("`kind` must be `request` or `change`; got `{k}`.")))?),
+        Some(k) => Some(AuditKind::parse(k).ok_or_else(|| {
+            ApiError::invalid_query(
+                "kind",
+                format!("`kind` must be `request` or `change`; got `{k}`."),
+            )
+        })?),
     };
     let query = AuditQuery {
         kind,
@@ -63,8 +79,17 @@ pub async fn list_audit_events(State(app): State<AppState>, auth: Need<scopes::A
         action: p.action,
         since: time_param("since", p.since.as_deref())?,
         until: time_param("until", p.until.as_deref())?,
-        page: page_request(p.limit.as_deref(), p.cursor.as_deref(), flag("include_total", p.include_total.as_deref())?, "-occurred_at")?,
+        page: page_request(
+            p.limit.as_deref(),
+            p.cursor.as_deref(),
+            flag("include_total", p.include_total.as_deref())?,
+            "-occurred_at",
+        )?,
     };
-    let page = app.store.list_audit_events(auth.tenant(), &query).await.map_err(ApiError::internal)?;
+    let page = app
+        .store
+        .list_audit_events(auth.tenant(), &query)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(page.into()))
 }

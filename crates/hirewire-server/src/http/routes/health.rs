@@ -20,13 +20,16 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz/live", tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz/live", tag = "health", responses((status = 200, description = "The process is up.", body = Health)))]
 pub async fn live() -> Json<Health> {
-    Json(Health { status: "ok", problems: vec![] })
+    Json(Health {
+        status: "ok",
+        problems: vec![],
+    })
 }
 
 /// The database answers, migrations are applied and the workers run.
-#[utoipa::path(get, path = "/healthz/ready", tag = "health", responses((status = 200, body = Health), (status = 503, body = Health)))]
+#[utoipa::path(get, path = "/healthz/ready", tag = "health", responses((status = 200, description = "Ready to serve.", body = Health), (status = 503, description = "Not ready; `problems` says why.", body = Health)))]
 pub async fn ready(State(app): State<AppState>) -> Response {
     let mut problems = Vec::new();
     match tokio::time::timeout(std::time::Duration::from_secs(2), app.store.ping()).await {
@@ -38,8 +41,19 @@ pub async fn ready(State(app): State<AppState>) -> Response {
         problems.push("workers are not running".into());
     }
     if problems.is_empty() {
-        Json(Health { status: "ready", problems }).into_response()
+        Json(Health {
+            status: "ready",
+            problems,
+        })
+        .into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", problems })).into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "unavailable",
+                problems,
+            }),
+        )
+            .into_response()
     }
 }

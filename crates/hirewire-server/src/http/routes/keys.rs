@@ -62,62 +62,127 @@ fn showing_secret(status: StatusCode, api_key: ApiKey, key: String) -> Response 
 }
 
 fn key_id(id: &str) -> ApiResult<&str> {
-    if has_shape(prefix::KEY, id) { Ok(id) } else { Err(ApiError::not_found("key")) }
+    if has_shape(prefix::KEY, id) {
+        Ok(id)
+    } else {
+        Err(ApiError::not_found("key"))
+    }
 }
 
 /// List the tenant's keys, newest first.
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys", params(ListKeysParams), responses((status = 200, description = "A page of keys, newest first.", body = KeyList)), security(("api_key" = [])))]
-pub async fn list_keys(State(app): State<AppState>, auth: Need<scopes::KeysManage>, ApiQuery(p): ApiQuery<ListKeysParams>) -> ApiResult<Json<ListBody<ApiKey>>> {
-    let query = KeyQuery { page: page_request(p.limit.as_deref(), p.cursor.as_deref(), flag("include_total", p.include_total.as_deref())?, "-created_at")? };
+pub async fn list_keys(
+    State(app): State<AppState>,
+    auth: Need<scopes::KeysManage>,
+    ApiQuery(p): ApiQuery<ListKeysParams>,
+) -> ApiResult<Json<ListBody<ApiKey>>> {
+    let query = KeyQuery {
+        page: page_request(
+            p.limit.as_deref(),
+            p.cursor.as_deref(),
+            flag("include_total", p.include_total.as_deref())?,
+            "-created_at",
+        )?,
+    };
     let now = hirewire_core::time::now();
-    let page = app.store.list_keys(auth.tenant(), &query).await.map_err(ApiError::internal)?;
+    let page = app
+        .store
+        .list_keys(auth.tenant(), &query)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(page.map(|k| k.view(now)).into()))
 }
 
 /// Create a key. Its plaintext is in the answer, once.
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = NewKey, responses((status = 201, description = "The key, with its plaintext shown this once.", body = KeyWithSecret)), security(("api_key" = [])))]
-pub async fn create_key(State(app): State<AppState>, auth: Need<scopes::KeysManage>, ApiJson(input): ApiJson<NewKey>) -> ApiResult<Response> {
-    let (api_key, key) = keys::create(app.store.as_ref(), &auth.actor, Some(&auth.scopes), input).await?;
+pub async fn create_key(
+    State(app): State<AppState>,
+    auth: Need<scopes::KeysManage>,
+    ApiJson(input): ApiJson<NewKey>,
+) -> ApiResult<Response> {
+    let (api_key, key) =
+        keys::create(app.store.as_ref(), &auth.actor, Some(&auth.scopes), input).await?;
     Ok(showing_secret(StatusCode::CREATED, api_key, key))
 }
 
 /// Get a key.
 #[utoipa::path(get, path = "/api/v1/keys/{id}", tag = "keys", params(("id" = String, Path)), responses((status = 200, description = "The key.", body = ApiKey)), security(("api_key" = [])))]
-pub async fn get_key(State(app): State<AppState>, auth: Need<scopes::KeysManage>, Path(id): Path<String>) -> ApiResult<Response> {
-    let key = app.store.key(Some(auth.tenant()), key_id(&id)?).await.map_err(ApiError::internal)?.ok_or_else(|| ApiError::not_found("key"))?;
+pub async fn get_key(
+    State(app): State<AppState>,
+    auth: Need<scopes::KeysManage>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let key = app
+        .store
+        .key(Some(auth.tenant()), key_id(&id)?)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("key"))?;
     let key = key.view(hirewire_core::time::now());
     Ok(with_etag(StatusCode::OK, key.revision, key))
 }
 
 async fn revoke(app: &AppState, auth: &Need<scopes::KeysManage>, id: &str) -> ApiResult<Response> {
-    let key = keys::revoke(app.store.as_ref(), Some(&auth.actor), Some(&auth.scopes), key_id(id)?).await?;
+    let key = keys::revoke(
+        app.store.as_ref(),
+        Some(&auth.actor),
+        Some(&auth.scopes),
+        key_id(id)?,
+    )
+    .await?;
     app.keys.invalidate_key(&key.id);
     Ok(with_etag(StatusCode::OK, key.revision, key))
 }
 
 /// Revoke a key: it stops working at once.
 #[utoipa::path(post, path = "/api/v1/keys/{id}/revoke", tag = "keys", params(("id" = String, Path)), request_body(content = Option<NoBody>, description = "None, or `{}`"), responses((status = 200, description = "The key, revoked.", body = ApiKey)), security(("api_key" = [])))]
-pub async fn revoke_key(State(app): State<AppState>, auth: Need<scopes::KeysManage>, Path(id): Path<String>, ActionJson(NoBody {}): ActionJson<NoBody>) -> ApiResult<Response> {
+pub async fn revoke_key(
+    State(app): State<AppState>,
+    auth: Need<scopes::KeysManage>,
+    Path(id): Path<String>,
+    ActionJson(NoBody {}): ActionJson<NoBody>,
+) -> ApiResult<Response> {
     revoke(&app, &auth, &id).await
 }
 
 /// Revoke a key (the same as `POST /revoke`).
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys", params(("id" = String, Path)), responses((status = 200, description = "The key, revoked.", body = ApiKey)), security(("api_key" = [])))]
-pub async fn delete_key(State(app): State<AppState>, auth: Need<scopes::KeysManage>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn delete_key(
+    State(app): State<AppState>,
+    auth: Need<scopes::KeysManage>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     revoke(&app, &auth, &id).await
 }
 
 /// Give a key a new secret; the old one keeps working during the grace period.
 #[utoipa::path(post, path = "/api/v1/keys/{id}/rotate", tag = "keys", params(("id" = String, Path)), request_body(content = Option<RotateRequest>, description = "Optional"), responses((status = 200, description = "The key, with its new plaintext shown this once.", body = KeyWithSecret)), security(("api_key" = [])))]
-pub async fn rotate_key(State(app): State<AppState>, auth: Need<scopes::KeysManage>, Path(id): Path<String>, ActionJson(body): ActionJson<RotateRequest>) -> ApiResult<Response> {
-    let (api_key, key) = keys::rotate(app.store.as_ref(), &auth.actor, &auth.scopes, key_id(&id)?, body.grace_period_seconds).await?;
+pub async fn rotate_key(
+    State(app): State<AppState>,
+    auth: Need<scopes::KeysManage>,
+    Path(id): Path<String>,
+    ActionJson(body): ActionJson<RotateRequest>,
+) -> ApiResult<Response> {
+    let (api_key, key) = keys::rotate(
+        app.store.as_ref(),
+        &auth.actor,
+        &auth.scopes,
+        key_id(&id)?,
+        body.grace_period_seconds,
+    )
+    .await?;
     app.keys.invalidate_key(&api_key.id);
     Ok(showing_secret(StatusCode::OK, api_key, key))
 }
 
 /// Approve a key that is pending approval (needs `admin`).
 #[utoipa::path(post, path = "/api/v1/keys/{id}/approve", tag = "keys", params(("id" = String, Path)), request_body(content = Option<NoBody>, description = "None, or `{}`"), responses((status = 200, description = "The key, now active.", body = ApiKey)), security(("api_key" = [])))]
-pub async fn approve_key(State(app): State<AppState>, auth: Need<scopes::Admin>, Path(id): Path<String>, ActionJson(NoBody {}): ActionJson<NoBody>) -> ApiResult<Response> {
+pub async fn approve_key(
+    State(app): State<AppState>,
+    auth: Need<scopes::Admin>,
+    Path(id): Path<String>,
+    ActionJson(NoBody {}): ActionJson<NoBody>,
+) -> ApiResult<Response> {
     let key = keys::approve(app.store.as_ref(), Some(&auth.actor), key_id(&id)?).await?;
     app.keys.invalidate_key(&key.id);
     Ok(with_etag(StatusCode::OK, key.revision, key))

@@ -28,6 +28,9 @@ pub fn flag(param: &str, v: Option<&str>) -> crate::http::error::ApiResult<Optio
         None => Ok(None),
         Some("true" | "1") => Ok(Some(true)),
         Some("false" | "0") => Ok(Some(false)),
-        Some(other) => Err(crate::http::error::ApiError::invalid_query(param, format!("`{param}` must be `true` or `false`; got `{other}`."))),
+        Some(other) => Err(crate::http::error::ApiError::invalid_query(
+            param,
+            format!("`{param}` must be `true` or `false`; got `{other}`."),
+        )),
     }
 }
