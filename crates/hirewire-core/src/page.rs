@@ -41,6 +41,17 @@ impl Cursor {
     pub fn decode(s: &str) -> Option<Self> {
         let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
         let c: Cursor = serde_json::from_slice(&bytes).ok()?;
+        // Databases refuse NUL in text; a forged cursor must not reach a query with one.
+        let text = match &c.value {
+            SortValue::Text(t) => t.as_str(),
+            SortValue::Time(_) => "",
+        };
+        if [c.sort.as_str(), text, c.id.as_str()]
+            .iter()
+            .any(|s| s.contains('\0'))
+        {
+            return None;
+        }
         // Timestamps come back as text through the untagged enum; restore their type.
         Some(match c.value {
             SortValue::Text(t) if c.sort.trim_start_matches('-').ends_with("_at") => Cursor {
@@ -132,5 +143,11 @@ mod tests {
             assert_eq!(Cursor::decode(&c.encode()), Some(c));
         }
         assert_eq!(Cursor::decode("not-a-cursor"), None);
+        let forged = Cursor {
+            sort: "title".into(),
+            value: SortValue::Text("a\0".into()),
+            id: "job_1".into(),
+        };
+        assert_eq!(Cursor::decode(&forged.encode()), None);
     }
 }

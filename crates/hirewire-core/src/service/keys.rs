@@ -36,10 +36,10 @@ pub async fn create_with_secret(
     secret: Option<&str>,
 ) -> DomainResult<(ApiKey, String)> {
     let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(DomainError::invalid(
             "name",
-            "a key name has 1 to 100 characters",
+            "a key name has 1 to 100 characters and no control characters",
         ));
     }
     if input.scopes.is_empty() {

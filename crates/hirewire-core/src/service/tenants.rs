@@ -21,10 +21,10 @@ pub async fn create(
     require_key_approval: bool,
 ) -> DomainResult<Tenant> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(DomainError::invalid(
             "name",
-            "a tenant name has 1 to 100 characters",
+            "a tenant name has 1 to 100 characters and no control characters",
         ));
     }
     if credits < 0 {

@@ -17,7 +17,38 @@ crate::on_both_backends!(
     idempotency_keys_replay_and_refuse_reuse,
     bad_json_is_named,
     bodies_over_the_limit_and_wrong_media_types,
+    nul_characters_are_refused_not_stored,
 );
+
+async fn nul_characters_are_refused_not_stored(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    for path in [
+        "/api/v1/audit-events?entity=a%00b",
+        "/api/v1/jobs?city=x%00",
+        "/api/v1/keys?cursor=%00",
+    ] {
+        let (s, body) = app.get(path).await;
+        assert_eq!(s, 400, "{path}: {body}");
+        assert_envelope(&body, "invalid_query");
+    }
+    let (s, body) = app
+        .post(
+            "/api/v1/keys",
+            json!({"name": "a\u{0}b", "scopes": ["jobs:read"]}),
+        )
+        .await;
+    assert_eq!(
+        (s, body["details"]["field"].as_str()),
+        (400, Some("name")),
+        "{body}"
+    );
+    let (s, body) = app.post("/api/v1/jobs", json!({"title": "a\u{0}b"})).await;
+    assert_eq!(
+        (s, body["details"]["field"].as_str()),
+        (400, Some("title")),
+        "{body}"
+    );
+}
 
 async fn errors_carry_the_envelope_and_the_request_id(b: Backend) {
     let Some(app) = spawn(b).await else { return };
