@@ -48,11 +48,17 @@ where
 {
     let url = url();
     let schema = format!("hw_smoke_{}", random_hex());
-    let store = Arc::new(
-        PostgresStore::connect_in_schema(&url, &schema)
-            .await
-            .expect("connect"),
-    );
+    let store = match PostgresStore::connect_in_schema(&url, &schema).await {
+        Ok(s) => Arc::new(s),
+        // Like the HTTP suite: skipped without PostgreSQL, except under CI, where it must run.
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("PostgreSQL is unreachable at {url} under CI=true: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping: PostgreSQL is unreachable at {url}: {e}");
+            return;
+        }
+    };
     let outcome = tokio::spawn({
         let store = store.clone();
         async move {
