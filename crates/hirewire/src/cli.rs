@@ -17,6 +17,28 @@ use crate::{settings, stores};
 
 const DEFAULT_DB: &str = "sqlite://hirewire.db";
 
+/// Every setting, as `serve --help` shows them (DESIGN §1: each has a safe default).
+pub(crate) const SETTINGS_HELP: &str = "\
+Settings (flags win over HIREWIRE_* variables, which win over the --config TOML file):
+  bind                        HIREWIRE_BIND                          127.0.0.1:8080
+  database_url                HIREWIRE_DATABASE_URL                  sqlite://hirewire.db
+  dev                         HIREWIRE_DEV                           false
+  log_format                  HIREWIRE_LOG_FORMAT                    text (or json)
+  bootstrap_key               HIREWIRE_BOOTSTRAP_KEY                 generated on the first start
+  json_body_limit             HIREWIRE_JSON_BODY_LIMIT               1048576 bytes
+  document_body_limit         HIREWIRE_DOCUMENT_BODY_LIMIT           10485760 bytes
+  rate_limits.jobs            HIREWIRE_RATE_LIMITS__JOBS             100 per minute per key
+  rate_limits.candidate_search HIREWIRE_RATE_LIMITS__CANDIDATE_SEARCH 30 per minute per key
+  rate_limits.candidate_read  HIREWIRE_RATE_LIMITS__CANDIDATE_READ   60 per minute per key
+  rate_limits.default         HIREWIRE_RATE_LIMITS__DEFAULT          600 per minute per key
+  trusted_proxies             HIREWIRE_TRUSTED_PROXIES               [] (CIDRs whose X-Forwarded-For is believed)
+  key_cache_ttl_secs          HIREWIRE_KEY_CACHE_TTL_SECS            10
+  expiry_interval_secs        HIREWIRE_EXPIRY_INTERVAL_SECS          15
+  audit_flush_interval_ms     HIREWIRE_AUDIT_FLUSH_INTERVAL_MS       200
+  key_use_flush_interval_ms   HIREWIRE_KEY_USE_FLUSH_INTERVAL_MS     5000
+  shutdown_timeout_secs       HIREWIRE_SHUTDOWN_TIMEOUT_SECS         8
+Logs go to stderr; HIREWIRE_LOG sets the filter (e.g. debug).";
+
 /// Hirewire: the API-first applicant tracking system.
 #[derive(Debug, Parser)]
 #[command(name = "hirewire", version, about)]
@@ -28,6 +50,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the API, the web pages and the background workers.
+    #[command(after_help = SETTINGS_HELP)]
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate {

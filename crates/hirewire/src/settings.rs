@@ -52,6 +52,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn serve_help_lists_every_setting() {
+        let defaults = serde_json::to_value(Config::default()).unwrap();
+        for key in KEYS {
+            assert!(
+                crate::cli::SETTINGS_HELP.contains(key),
+                "serve --help does not list `{key}`"
+            );
+        }
+        for key in defaults.as_object().unwrap().keys() {
+            assert!(
+                KEYS.contains(&key.as_str()),
+                "`{key}` cannot be set from the environment"
+            );
+        }
+    }
+
+    #[test]
     fn flags_beat_variables_which_beat_the_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
