@@ -27,9 +27,6 @@ macro_rules! error_codes {
             pub fn as_str(self) -> &'static str {
                 match self { $(Code::$variant => $code,)+ }
             }
-
-            /// Every code, for documentation.
-            pub const ALL: &'static [Code] = &[$(Code::$variant,)+];
         }
     };
 }
@@ -123,14 +120,6 @@ impl ApiError {
             Code::Internal,
             "An internal error occurred; the request id identifies it in the server's logs.",
         )
-    }
-
-    /// The code, if any (for tests and metrics).
-    pub fn code(&self) -> Option<Code> {
-        match self {
-            ApiError::Coded { code, .. } => Some(*code),
-            ApiError::Unauthorized => None,
-        }
     }
 }
 

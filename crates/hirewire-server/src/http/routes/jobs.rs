@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ActionJson, ApiJson, ApiQuery, IfMatch, Need, scopes};
 use crate::http::pagination::{ListBody, page_request};
-use crate::http::routes::{flag, with_etag};
+use crate::http::routes::{EmptyBody, flag, with_etag};
 use crate::state::AppState;
 
 crate::list_schema!(JobList, Job);
@@ -145,11 +145,6 @@ pub struct PublishRequest {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<DateTime<Utc>>,
 }
-
-/// An empty action body.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EmptyBody {}
 
 fn job_id(id: &str) -> ApiResult<&str> {
     if has_shape(prefix::JOB, id) {

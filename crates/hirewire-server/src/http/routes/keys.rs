@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ActionJson, ApiJson, ApiQuery, Need, scopes};
 use crate::http::pagination::{ListBody, page_request};
-use crate::http::routes::{flag, with_etag};
+use crate::http::routes::{EmptyBody, flag, with_etag};
 use crate::idempotency::SecretFields;
 use crate::state::AppState;
 
@@ -48,11 +48,6 @@ pub struct RotateRequest {
     #[schema(minimum = 0, maximum = 604800)]
     pub grace_period_seconds: Option<i64>,
 }
-
-/// An empty action body.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NoBody {}
 
 /// A response that shows a plaintext key: an idempotent replay of it leaves the key out.
 fn showing_secret(status: StatusCode, api_key: ApiKey, key: String) -> Response {
@@ -135,12 +130,12 @@ async fn revoke(app: &AppState, auth: &Need<scopes::KeysManage>, id: &str) -> Ap
 }
 
 /// Revoke a key: it stops working at once.
-#[utoipa::path(post, path = "/api/v1/keys/{id}/revoke", tag = "keys", params(("id" = String, Path)), request_body(content = Option<NoBody>, description = "None, or `{}`"), responses((status = 200, description = "The key, revoked.", body = ApiKey)), security(("api_key" = [])))]
+#[utoipa::path(post, path = "/api/v1/keys/{id}/revoke", tag = "keys", params(("id" = String, Path)), request_body(content = Option<EmptyBody>, description = "None, or `{}`"), responses((status = 200, description = "The key, revoked.", body = ApiKey)), security(("api_key" = [])))]
 pub async fn revoke_key(
     State(app): State<AppState>,
     auth: Need<scopes::KeysManage>,
     Path(id): Path<String>,
-    ActionJson(NoBody {}): ActionJson<NoBody>,
+    ActionJson(EmptyBody {}): ActionJson<EmptyBody>,
 ) -> ApiResult<Response> {
     revoke(&app, &auth, &id).await
 }
@@ -176,12 +171,12 @@ pub async fn rotate_key(
 }
 
 /// Approve a key that is pending approval (needs `admin`).
-#[utoipa::path(post, path = "/api/v1/keys/{id}/approve", tag = "keys", params(("id" = String, Path)), request_body(content = Option<NoBody>, description = "None, or `{}`"), responses((status = 200, description = "The key, now active.", body = ApiKey)), security(("api_key" = [])))]
+#[utoipa::path(post, path = "/api/v1/keys/{id}/approve", tag = "keys", params(("id" = String, Path)), request_body(content = Option<EmptyBody>, description = "None, or `{}`"), responses((status = 200, description = "The key, now active.", body = ApiKey)), security(("api_key" = [])))]
 pub async fn approve_key(
     State(app): State<AppState>,
     auth: Need<scopes::Admin>,
     Path(id): Path<String>,
-    ActionJson(NoBody {}): ActionJson<NoBody>,
+    ActionJson(EmptyBody {}): ActionJson<EmptyBody>,
 ) -> ApiResult<Response> {
     let key = keys::approve(app.store.as_ref(), Some(&auth.actor), key_id(&id)?).await?;
     app.keys.invalidate_key(&key.id);

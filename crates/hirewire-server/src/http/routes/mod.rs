@@ -13,6 +13,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+/// The body of an action that takes no parameters: nothing, or `{}`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyBody {}
+
 /// A JSON answer with `ETag: "<revision>"`.
 pub fn with_etag(status: StatusCode, revision: i64, body: impl Serialize) -> Response {
     let mut res = (status, Json(body)).into_response();
