@@ -5,23 +5,102 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-/// The event types this build can emit, with what each means.
-pub const CATALOG: &[(&str, &str)] = &[
-    ("job.created", "A job was created as a draft."),
-    (
+/// An event type this build can emit: its name, what it means and the schema of its `data`
+/// (a component of the OpenAPI document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventType {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub data_schema: &'static str,
+}
+
+const fn event_type(
+    name: &'static str,
+    description: &'static str,
+    data_schema: &'static str,
+) -> EventType {
+    EventType {
+        name,
+        description,
+        data_schema,
+    }
+}
+
+/// The event types this build can emit.
+pub const CATALOG: &[EventType] = &[
+    event_type(
+        "job.created",
+        "A job was created as a draft.",
+        "JobEventData",
+    ),
+    event_type(
         "job.updated",
         "Fields of a job changed; `changed_fields` names them.",
+        "JobEventData",
     ),
-    (
+    event_type(
         "job.published",
         "A draft job was published and is now active.",
+        "JobEventData",
     ),
-    ("job.closed", "A job was closed by a person."),
-    (
+    event_type(
+        "job.closed",
+        "A job was closed by a person.",
+        "JobEventData",
+    ),
+    event_type(
         "job.expired",
         "An active job passed its `expires_at` and was closed automatically.",
+        "JobEventData",
+    ),
+    event_type(
+        "webhook.disabled",
+        "A webhook subscription was switched off after repeated failures or a 410 Gone.",
+        "WebhookDisabledData",
+    ),
+    event_type(
+        "ping",
+        "A test event sent to one subscription by `POST /api/v1/webhooks/{id}/test`.",
+        "PingData",
     ),
 ];
+
+/// Whether `name` is an event type of the catalog that a subscription may ask for.
+pub fn is_subscribable(name: &str) -> bool {
+    name != "ping" && CATALOG.iter().any(|t| t.name == name)
+}
+
+/// The `data` of every `job.*` event.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobEventData {
+    pub job: crate::model::Job,
+    /// `job.updated`: the fields that changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_fields: Option<Vec<String>>,
+    /// `job.published`, `job.closed`, `job.expired`: the status before the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_status: Option<crate::model::JobStatus>,
+}
+
+/// The `data` of `webhook.disabled`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookDisabledData {
+    pub webhook_id: String,
+    pub url: String,
+    pub reason: String,
+    /// Failed attempts in a row when it was switched off.
+    pub consecutive_failures: i64,
+    #[serde(with = "crate::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub disabled_at: DateTime<Utc>,
+}
+
+/// The `data` of `ping`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PingData {
+    pub webhook_id: String,
+    pub message: String,
+}
 
 /// An event, as stored in the outbox and as delivered.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -37,4 +116,15 @@ pub struct Event {
     /// The asynchronous operation that caused the event, if any.
     pub reference_id: Option<String>,
     pub data: Value,
+    /// The request (or other event) that caused this one; sent as `X-Causation-Id`.
+    #[serde(skip)]
+    pub causation_id: Option<String>,
+    /// The W3C trace id of the request that caused the event, carried into deliveries'
+    /// `traceparent`.
+    #[serde(skip)]
+    pub trace_id: Option<String>,
+    /// Set for an event meant for one subscription only (a `ping`); such events stay out of
+    /// the feed.
+    #[serde(skip)]
+    pub subscription_id: Option<String>,
 }

@@ -10,6 +10,9 @@ pub mod prefix {
     pub const EVENT: &str = "evt";
     pub const AUDIT: &str = "aud";
     pub const REQUEST: &str = "req";
+    pub const WEBHOOK: &str = "whk";
+    pub const DELIVERY: &str = "dlv";
+    pub const ATTEMPT: &str = "att";
 }
 
 /// A new id with the given prefix, e.g. `job_01936c2b5f8e7a0b9c1d2e3f40516273`.

@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
 use crate::event::Event;
-use crate::model::{AuditEvent, AuditQuery, Job, JobQuery, KeyQuery, StoredKey, Tenant};
+use crate::model::{
+    Attempt, AuditEvent, AuditQuery, Delivery, DeliveryQuery, Job, JobQuery, KeyQuery,
+    StoredDelivery, StoredKey, StoredSubscription, SubscriptionQuery, Tenant,
+};
 use crate::page::Page;
 
 /// The result of a store call.
@@ -52,6 +55,87 @@ pub trait Tx: Send {
     /// Records a change in the audit trail.
     async fn record_change(&mut self, change: &AuditEvent) -> StoreResult<()>;
 
+    /// Inserts a webhook subscription.
+    async fn insert_subscription(&mut self, sub: &StoredSubscription) -> StoreResult<()>;
+    /// Reads a subscription of the tenant and locks it until the transaction ends.
+    async fn lock_subscription(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredSubscription>>;
+    /// Writes back a subscription read with [`Tx::lock_subscription`].
+    async fn update_subscription(&mut self, sub: &StoredSubscription) -> StoreResult<()>;
+    /// Deletes a subscription with its deliveries and their attempts.
+    async fn delete_subscription(&mut self, tenant_id: &str, id: &str) -> StoreResult<()>;
+
+    /// Takes the dispatcher's lock until the transaction ends, so that one dispatcher at a
+    /// time hands out feed positions and they follow commit order.
+    async fn lock_dispatch(&mut self) -> StoreResult<()>;
+    /// The oldest events not yet dispatched.
+    async fn undispatched_events(&mut self, limit: i64) -> StoreResult<Vec<Event>>;
+    /// The active subscriptions of these tenants.
+    async fn active_subscriptions(
+        &mut self,
+        tenant_ids: &[String],
+    ) -> StoreResult<Vec<StoredSubscription>>;
+    /// Marks events dispatched and gives them the next feed positions, in the order given.
+    async fn mark_dispatched(
+        &mut self,
+        event_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Inserts deliveries.
+    async fn insert_deliveries(&mut self, deliveries: &[StoredDelivery]) -> StoreResult<()>;
+
+    /// Active subscriptions with deliveries due at `now` that nobody holds, as
+    /// (tenant id, subscription id).
+    async fn due_subscriptions(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, String)>>;
+    /// Locks a subscription for claiming its deliveries; `None` when another claimer holds it
+    /// (or it is gone).
+    async fn lock_subscription_for_claim(
+        &mut self,
+        id: &str,
+    ) -> StoreResult<Option<StoredSubscription>>;
+    /// How many of the subscription's deliveries other claimers hold at `now`.
+    async fn count_leased_by_others(
+        &mut self,
+        subscription_id: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+    /// Leases up to `limit` due deliveries of the subscription to `owner` until `lease_until`,
+    /// earliest due first, and returns them with their events.
+    async fn lease_deliveries(
+        &mut self,
+        subscription_id: &str,
+        now: DateTime<Utc>,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(StoredDelivery, Event)>>;
+    /// Records attempts.
+    async fn insert_attempts(&mut self, attempts: &[Attempt]) -> StoreResult<()>;
+    /// Writes a delivery's new state and releases its lease.
+    async fn update_delivery(&mut self, delivery: &Delivery) -> StoreResult<()>;
+    /// Reads a delivery of the tenant and locks it until the transaction ends.
+    async fn lock_delivery(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredDelivery>>;
+    /// Schedules for `now` every dead or failed delivery of the subscription whose last
+    /// attempt was at or after `since`; returns how many.
+    async fn recover_deliveries(
+        &mut self,
+        subscription_id: &str,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
     /// Makes every write of the unit durable.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
@@ -92,15 +176,44 @@ pub trait JobStore {
 /// The outbox of events.
 #[async_trait]
 pub trait EventStore {
-    /// The tenant's events after the given position, in the order they were written.
+    /// The tenant's dispatched events after the given feed position, in commit order, with
+    /// their positions; events meant for one subscription (pings) are left out.
     async fn list_events(
         &self,
         tenant_id: &str,
-        after_seq: i64,
+        after_position: i64,
         limit: i64,
     ) -> StoreResult<Vec<(i64, Event)>>;
     /// How many events wait to be dispatched.
     async fn outbox_depth(&self) -> StoreResult<i64>;
+}
+
+/// Webhook subscriptions and their deliveries.
+#[async_trait]
+pub trait WebhookStore {
+    /// A subscription of the tenant.
+    async fn subscription(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredSubscription>>;
+    /// A page of the tenant's subscriptions, newest first.
+    async fn list_subscriptions(
+        &self,
+        tenant_id: &str,
+        query: &SubscriptionQuery,
+    ) -> StoreResult<Page<StoredSubscription>>;
+    /// A delivery of the tenant.
+    async fn delivery(&self, tenant_id: &str, id: &str) -> StoreResult<Option<StoredDelivery>>;
+    /// A page of a subscription's deliveries, newest first.
+    async fn list_deliveries(
+        &self,
+        tenant_id: &str,
+        subscription_id: &str,
+        query: &DeliveryQuery,
+    ) -> StoreResult<Page<Delivery>>;
+    /// Every attempt of a delivery, first first.
+    async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<Attempt>>;
 }
 
 /// The audit trail.
@@ -168,6 +281,7 @@ pub trait Store:
     + KeyStore
     + JobStore
     + EventStore
+    + WebhookStore
     + AuditStore
     + IdempotencyStore
     + Send

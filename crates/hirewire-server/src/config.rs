@@ -25,6 +25,106 @@ impl Default for RateLimits {
     }
 }
 
+/// Outgoing webhooks (DESIGN §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Allows plain-http targets and targets on private or reserved addresses (also `--dev`).
+    pub allow_insecure_targets: bool,
+    /// The waits between attempts (`500ms`, `30s`, `5m`, `1h`, `1d`).
+    pub retry_schedule: Vec<String>,
+    /// After this many failed attempts a delivery is dead.
+    pub max_attempts: i64,
+    /// Each wait is stretched or shrunk at random by up to this fraction.
+    pub retry_jitter: f64,
+    /// The longest receiver `Retry-After` (on 429 or 503) that is honoured, in seconds.
+    pub retry_after_cap_secs: u64,
+    /// A receiver must answer within this many seconds.
+    pub timeout_secs: u64,
+    /// Requests in flight per subscription, across every process.
+    pub max_in_flight: i64,
+    /// Requests in flight per process, across subscriptions.
+    pub max_in_flight_total: i64,
+    /// Failed attempts in a row that switch a subscription off (0: never, but 410 Gone does).
+    pub disable_after_failures: i64,
+    /// …provided the failures span at least this many seconds (0: the strict rule).
+    pub disable_min_span_secs: u64,
+    /// How long a process holds a delivery it is sending; one that dies loses it after this.
+    pub lease_secs: u64,
+    /// How often workers look for work written by other processes or falling due.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_insecure_targets: false,
+            retry_schedule: ["1m", "5m", "15m", "1h", "6h", "24h", "24h", "24h"]
+                .map(String::from)
+                .to_vec(),
+            max_attempts: 8,
+            retry_jitter: 0.1,
+            retry_after_cap_secs: 3600,
+            timeout_secs: 10,
+            max_in_flight: 50,
+            max_in_flight_total: 500,
+            disable_after_failures: 10,
+            disable_min_span_secs: 3600,
+            lease_secs: 60,
+            poll_interval_ms: 250,
+        }
+    }
+}
+
+/// Parses a duration such as `500ms`, `30s`, `5m`, `1h` or `1d`.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: f64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration such as 30s or 5m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => return Err(format!("`{s}`: use ms, s, m, h or d")),
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
+}
+
+impl WebhookSettings {
+    /// The retry policy these settings describe.
+    pub fn retry_policy(&self) -> Result<hirewire_core::model::RetryPolicy, String> {
+        let schedule = self
+            .retry_schedule
+            .iter()
+            .map(|s| parse_duration(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        if schedule.is_empty() {
+            return Err("webhooks.retry_schedule needs at least one wait".into());
+        }
+        Ok(hirewire_core::model::RetryPolicy {
+            schedule,
+            max_attempts: self.max_attempts.max(1),
+            jitter: self.retry_jitter.clamp(0.0, 1.0),
+            retry_after_cap: std::time::Duration::from_secs(self.retry_after_cap_secs),
+        })
+    }
+
+    /// The disable policy these settings describe.
+    pub fn disable_policy(&self) -> hirewire_core::model::DisablePolicy {
+        hirewire_core::model::DisablePolicy {
+            after_failures: self.disable_after_failures.max(0),
+            min_span: std::time::Duration::from_secs(self.disable_min_span_secs),
+        }
+    }
+}
+
 /// Every setting of `hirewire serve`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -54,6 +154,7 @@ pub struct Config {
     pub key_use_flush_interval_ms: u64,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout_secs: u64,
+    pub webhooks: WebhookSettings,
     /// The plaintext of the admin key that the first start creates (else one is generated).
     #[serde(skip_serializing)]
     pub bootstrap_key: Option<String>,
@@ -75,7 +176,24 @@ impl Default for Config {
             audit_flush_interval_ms: 200,
             key_use_flush_interval_ms: 5000,
             shutdown_timeout_secs: 8,
+            webhooks: WebhookSettings::default(),
             bootstrap_key: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86400)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5y").is_err());
+        assert!(WebhookSettings::default().retry_policy().is_ok());
     }
 }

@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod ratelimit;
 pub mod state;
+pub mod webhooks;
 pub mod workers;
 
 use std::future::Future;
@@ -44,6 +45,7 @@ impl Server {
             config: Arc::new(config),
             store,
             audit,
+            wake: webhooks::Wake::default(),
             workers_running: Arc::new(AtomicBool::new(false)),
         };
         Self { state, audit_rx }

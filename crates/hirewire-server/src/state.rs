@@ -18,6 +18,8 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     pub limits: Arc<RateLimiters>,
     pub audit: AuditSink,
+    /// Wakes the webhook engine when events are written.
+    pub wake: crate::webhooks::Wake,
     /// Set once the background workers run; `/healthz/ready` needs it.
     pub workers_running: Arc<AtomicBool>,
 }

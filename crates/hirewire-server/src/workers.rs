@@ -76,7 +76,10 @@ impl Workers {
                 async move {
                     match jobs::expire_due(s.store.as_ref(), 100).await {
                         Ok(0) => {}
-                        Ok(n) => tracing::info!(jobs = n, "expired jobs past their expires_at"),
+                        Ok(n) => {
+                            tracing::info!(jobs = n, "expired jobs past their expires_at");
+                            s.wake.events_written();
+                        }
                         Err(e) => tracing::warn!(error = %e, "job expiry failed; will retry"),
                     }
                 }
@@ -96,7 +99,7 @@ impl Workers {
         }));
 
         let s = state.clone();
-        handles.push(every(Duration::from_secs(5), rx, move || {
+        handles.push(every(Duration::from_secs(5), rx.clone(), move || {
             let s = s.clone();
             async move {
                 crate::metrics::upkeep();
@@ -107,6 +110,7 @@ impl Workers {
             }
         }));
 
+        handles.extend(crate::webhooks::start(&state, rx.clone()));
         state.workers_running.store(true, Ordering::Relaxed);
         Workers {
             stop,

@@ -8,16 +8,18 @@ use sqlx::postgres::PgRow;
 use crate::PostgresStore;
 use crate::rows::{OrStore, RowExt};
 
-fn event_from_row(r: &PgRow) -> StoreResult<(i64, Event)> {
-    let event = Event {
+pub(crate) fn event_from_row(r: &PgRow) -> StoreResult<Event> {
+    Ok(Event {
         id: r.text("id")?,
         event_type: r.text("event_type")?,
         created_at: r.time("created_at")?,
         tenant_id: r.text("tenant_id")?,
         reference_id: r.text_opt("reference_id")?,
         data: r.json("data")?,
-    };
-    Ok((r.int("seq")?, event))
+        causation_id: r.text_opt("causation_id")?,
+        trace_id: r.text_opt("trace_id")?,
+        subscription_id: r.text_opt("subscription_id")?,
+    })
 }
 
 #[async_trait]
@@ -25,19 +27,22 @@ impl EventStore for PostgresStore {
     async fn list_events(
         &self,
         tenant_id: &str,
-        after_seq: i64,
+        after_position: i64,
         limit: i64,
     ) -> StoreResult<Vec<(i64, Event)>> {
         let rows = sqlx::query(
-            "SELECT * FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            "SELECT * FROM events WHERE tenant_id = $1 AND position > $2 AND subscription_id IS NULL \
+             ORDER BY position LIMIT $3",
         )
         .bind(tenant_id)
-        .bind(after_seq)
+        .bind(after_position)
         .bind(limit)
         .fetch_all(&self.pool)
         .await
         .or_store()?;
-        rows.iter().map(event_from_row).collect()
+        rows.iter()
+            .map(|r| Ok((r.int("position")?, event_from_row(r)?)))
+            .collect()
     }
 
     async fn outbox_depth(&self) -> StoreResult<i64> {

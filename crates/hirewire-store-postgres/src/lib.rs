@@ -14,6 +14,7 @@ mod keys;
 mod rows;
 mod tenants;
 mod tx;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -2,21 +2,31 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hirewire_core::StoreError;
 use hirewire_core::event::Event;
-use hirewire_core::model::{AuditEvent, Job, StoredKey, Tenant};
+use hirewire_core::model::{
+    Attempt, AuditEvent, Delivery, Job, StoredDelivery, StoredKey, StoredSubscription, Tenant,
+};
 use hirewire_core::store::{StoreResult, Tx};
 use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
+use crate::events::event_from_row;
 use crate::jobs::job_from_row;
 use crate::keys::key_from_row;
 use crate::rows::{OrStore, RowExt};
+use crate::webhooks::{delivery_from_row, subscription_from_row};
 
 /// A READ COMMITTED transaction on a pooled connection. Rows read in order to be changed are
 /// locked with `SELECT … FOR UPDATE` until commit or rollback.
 pub(crate) struct PostgresTx {
     pub(crate) tx: Transaction<'static, Postgres>,
 }
+
+/// The first half of the dispatcher's advisory lock key (`hwdp` in ASCII). The second half is
+/// a hash of the current schema, so that deployments (and tests) sharing a database in
+/// different schemas do not hold up each other's dispatchers.
+const DISPATCH_LOCK: i32 = 0x6877_6470;
 
 type JobQuery<'q> = sqlx::query::Query<'q, Postgres, <Postgres as sqlx::Database>::Arguments>;
 
@@ -193,13 +203,19 @@ impl Tx for PostgresTx {
     }
 
     async fn append_event(&mut self, e: &Event) -> StoreResult<()> {
-        sqlx::query("INSERT INTO events (id, tenant_id, event_type, reference_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query(
+            "INSERT INTO events (id, tenant_id, event_type, reference_id, data, created_at, causation_id, trace_id, subscription_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
             .bind(&e.id)
             .bind(&e.tenant_id)
             .bind(&e.event_type)
             .bind(&e.reference_id)
             .bind(Json(&e.data))
             .bind(e.created_at)
+            .bind(&e.causation_id)
+            .bind(&e.trace_id)
+            .bind(&e.subscription_id)
             .execute(&mut *self.tx)
             .await
             .or_store()?;
@@ -208,6 +224,387 @@ impl Tx for PostgresTx {
 
     async fn record_change(&mut self, change: &AuditEvent) -> StoreResult<()> {
         crate::audit::insert(&mut *self.tx, change).await
+    }
+
+    async fn insert_subscription(&mut self, s: &StoredSubscription) -> StoreResult<()> {
+        let w = &s.subscription;
+        sqlx::query(
+            "INSERT INTO webhook_subscriptions (id, tenant_id, url, events, description, is_active, filter, include_pii, secret, previous_secret, \
+             previous_secret_expires_at, consecutive_failures, failing_since, disabled_at, disabled_reason, revision, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        )
+        .bind(&w.id)
+        .bind(&s.tenant_id)
+        .bind(&w.url)
+        .bind(Json(&w.events))
+        .bind(&w.description)
+        .bind(w.is_active)
+        .bind(Json(&w.filter))
+        .bind(w.include_pii)
+        .bind(&s.secret)
+        .bind(&s.previous_secret)
+        .bind(w.previous_secret_expires_at)
+        .bind(s.consecutive_failures)
+        .bind(s.failing_since)
+        .bind(w.disabled_at)
+        .bind(&w.disabled_reason)
+        .bind(w.revision)
+        .bind(w.created_at)
+        .bind(w.updated_at)
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(())
+    }
+
+    async fn lock_subscription(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredSubscription>> {
+        let row = sqlx::query(
+            "SELECT * FROM webhook_subscriptions WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
+        )
+        .bind(id)
+        .bind(tenant_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .or_store()?;
+        row.as_ref().map(subscription_from_row).transpose()
+    }
+
+    async fn update_subscription(&mut self, s: &StoredSubscription) -> StoreResult<()> {
+        let w = &s.subscription;
+        sqlx::query(
+            "UPDATE webhook_subscriptions SET url = $2, events = $3, description = $4, is_active = $5, filter = $6, include_pii = $7, \
+             secret = $8, previous_secret = $9, previous_secret_expires_at = $10, consecutive_failures = $11, failing_since = $12, \
+             disabled_at = $13, disabled_reason = $14, revision = $15, updated_at = $16 WHERE id = $1",
+        )
+        .bind(&w.id)
+        .bind(&w.url)
+        .bind(Json(&w.events))
+        .bind(&w.description)
+        .bind(w.is_active)
+        .bind(Json(&w.filter))
+        .bind(w.include_pii)
+        .bind(&s.secret)
+        .bind(&s.previous_secret)
+        .bind(w.previous_secret_expires_at)
+        .bind(s.consecutive_failures)
+        .bind(s.failing_since)
+        .bind(w.disabled_at)
+        .bind(&w.disabled_reason)
+        .bind(w.revision)
+        .bind(w.updated_at)
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(())
+    }
+
+    async fn delete_subscription(&mut self, tenant_id: &str, id: &str) -> StoreResult<()> {
+        // Deliveries and their attempts go with it (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM webhook_subscriptions WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .execute(&mut *self.tx)
+            .await
+            .or_store()?;
+        Ok(())
+    }
+
+    async fn lock_dispatch(&mut self) -> StoreResult<()> {
+        // Held until commit or rollback. Every later statement of this READ COMMITTED
+        // transaction takes a fresh snapshot, so it sees the positions the previous holder
+        // committed.
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+            .bind(DISPATCH_LOCK)
+            .execute(&mut *self.tx)
+            .await
+            .or_store()?;
+        Ok(())
+    }
+
+    async fn undispatched_events(&mut self, limit: i64) -> StoreResult<Vec<Event>> {
+        let rows =
+            sqlx::query("SELECT * FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1")
+                .bind(limit)
+                .fetch_all(&mut *self.tx)
+                .await
+                .or_store()?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn active_subscriptions(
+        &mut self,
+        tenant_ids: &[String],
+    ) -> StoreResult<Vec<StoredSubscription>> {
+        // FOR KEY SHARE keeps the subscriptions from being deleted until the deliveries made
+        // for them are in (it is the lock their foreign keys take anyway), and skips one a
+        // concurrent transaction deletes rather than failing the insert on its foreign key.
+        // It does not conflict with updates of non-key columns.
+        let rows = sqlx::query(
+            "SELECT * FROM webhook_subscriptions WHERE is_active AND tenant_id = ANY($1) \
+             ORDER BY created_at, id FOR KEY SHARE",
+        )
+        .bind(tenant_ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .or_store()?;
+        rows.iter().map(subscription_from_row).collect()
+    }
+
+    async fn mark_dispatched(
+        &mut self,
+        event_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        // Positions continue from the highest one given out, in the order of `event_ids`; the
+        // dispatch lock keeps anyone else from handing out positions meanwhile.
+        sqlx::query(
+            "UPDATE events AS e SET position = m.last + t.ord, dispatched_at = $2 \
+             FROM (SELECT COALESCE(MAX(position), 0) AS last FROM events) AS m, \
+             unnest($1::text[]) WITH ORDINALITY AS t(id, ord) WHERE e.id = t.id",
+        )
+        .bind(event_ids)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(())
+    }
+
+    async fn insert_deliveries(&mut self, deliveries: &[StoredDelivery]) -> StoreResult<()> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        // One statement with a column per array, whatever the number of rows: no limit of
+        // bound parameters to mind, and one prepared statement for every batch size.
+        let d = deliveries.iter().map(|s| &s.delivery);
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_type, status, attempts, next_attempt_at, \
+             last_attempt_at, last_status_code, last_error, created_at, updated_at) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], \
+             $8::timestamptz[], $9::timestamptz[], $10::integer[], $11::text[], $12::timestamptz[], $13::timestamptz[])",
+        )
+        .bind(d.clone().map(|d| d.id.as_str()).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|s| s.tenant_id.as_str()).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.subscription_id.as_str()).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.event_id.as_str()).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.event_type.as_str()).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.status.as_str()).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.attempts).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.next_attempt_at).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.last_attempt_at).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.last_status_code.map(i32::from)).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.last_error.as_deref()).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.created_at).collect::<Vec<_>>())
+        .bind(d.map(|d| d.updated_at).collect::<Vec<_>>())
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(())
+    }
+
+    async fn due_subscriptions(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT s.tenant_id, s.id FROM webhook_subscriptions s WHERE s.is_active AND EXISTS (\
+             SELECT 1 FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.status IN ('pending', 'failed') \
+             AND d.next_attempt_at <= $1 AND (d.leased_until IS NULL OR d.leased_until < $1)) LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await
+        .or_store()?;
+        rows.iter()
+            .map(|r| Ok((r.text("tenant_id")?, r.text("id")?)))
+            .collect()
+    }
+
+    async fn lock_subscription_for_claim(
+        &mut self,
+        id: &str,
+    ) -> StoreResult<Option<StoredSubscription>> {
+        // SKIP LOCKED: a subscription another claimer (or a writer) holds is left for the next
+        // round instead of waited for. NO KEY UPDATE, because claimers only need to exclude
+        // each other: it does not conflict with the KEY SHARE locks a dispatcher takes while it
+        // inserts deliveries, so claims and dispatches of one subscription do not skip or wait
+        // for each other, while updates and deletes (FOR UPDATE) still exclude claimers.
+        let row = sqlx::query(
+            "SELECT * FROM webhook_subscriptions WHERE id = $1 AND is_active FOR NO KEY UPDATE SKIP LOCKED",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .or_store()?;
+        row.as_ref().map(subscription_from_row).transpose()
+    }
+
+    async fn count_leased_by_others(
+        &mut self,
+        subscription_id: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE subscription_id = $1 AND leased_until IS NOT NULL \
+             AND leased_until >= $3 AND lease_owner <> $2",
+        )
+        .bind(subscription_id)
+        .bind(owner)
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await
+        .or_store()
+    }
+
+    async fn lease_deliveries(
+        &mut self,
+        subscription_id: &str,
+        now: DateTime<Utc>,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(StoredDelivery, Event)>> {
+        let rows = sqlx::query(
+            "UPDATE webhook_deliveries SET leased_until = $3, lease_owner = $4 WHERE id IN (\
+             SELECT id FROM webhook_deliveries WHERE subscription_id = $1 AND status IN ('pending', 'failed') \
+             AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until < $2) \
+             ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+             RETURNING *",
+        )
+        .bind(subscription_id)
+        .bind(now)
+        .bind(lease_until)
+        .bind(owner)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await
+        .or_store()?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        // RETURNING gives no order; ids sort byte-wise both here and in the "C" collation.
+        let mut deliveries = rows
+            .iter()
+            .map(delivery_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        deliveries.sort_by(|a, b| {
+            (a.delivery.next_attempt_at, &a.delivery.id)
+                .cmp(&(b.delivery.next_attempt_at, &b.delivery.id))
+        });
+        let ids: Vec<&str> = deliveries
+            .iter()
+            .map(|d| d.delivery.event_id.as_str())
+            .collect();
+        let events = sqlx::query("SELECT * FROM events WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(&mut *self.tx)
+            .await
+            .or_store()?;
+        let mut by_id = std::collections::HashMap::with_capacity(events.len());
+        for r in &events {
+            let e = event_from_row(r)?;
+            by_id.insert(e.id.clone(), e);
+        }
+        deliveries
+            .into_iter()
+            .map(|d| {
+                let e = by_id.get(&d.delivery.event_id).cloned().ok_or_else(|| {
+                    StoreError(format!(
+                        "event {} of a delivery is missing",
+                        d.delivery.event_id
+                    ))
+                })?;
+                Ok((d, e))
+            })
+            .collect()
+    }
+
+    async fn insert_attempts(&mut self, attempts: &[Attempt]) -> StoreResult<()> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let a = attempts.iter();
+        sqlx::query(
+            "INSERT INTO webhook_attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_headers, \
+             response_body, error, succeeded) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::bigint[], $6::integer[], \
+             $7::jsonb[], $8::text[], $9::text[], $10::boolean[])",
+        )
+        .bind(a.clone().map(|a| a.id.as_str()).collect::<Vec<_>>())
+        .bind(a.clone().map(|a| a.delivery_id.as_str()).collect::<Vec<_>>())
+        .bind(a.clone().map(|a| a.attempt).collect::<Vec<_>>())
+        .bind(a.clone().map(|a| a.started_at).collect::<Vec<_>>())
+        .bind(a.clone().map(|a| a.duration_ms).collect::<Vec<_>>())
+        .bind(a.clone().map(|a| a.status_code.map(i32::from)).collect::<Vec<_>>())
+        .bind(a.clone().map(|a| Json(&a.response_headers)).collect::<Vec<_>>())
+        .bind(a.clone().map(|a| a.response_body.as_deref()).collect::<Vec<_>>())
+        .bind(a.clone().map(|a| a.error.as_deref()).collect::<Vec<_>>())
+        .bind(a.map(|a| a.succeeded).collect::<Vec<_>>())
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(())
+    }
+
+    async fn update_delivery(&mut self, d: &Delivery) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_at = $4, leased_until = NULL, lease_owner = NULL, \
+             last_attempt_at = $5, last_status_code = $6, last_error = $7, updated_at = $8 WHERE id = $1",
+        )
+        .bind(&d.id)
+        .bind(d.status.as_str())
+        .bind(d.attempts)
+        .bind(d.next_attempt_at)
+        .bind(d.last_attempt_at)
+        .bind(d.last_status_code.map(i32::from))
+        .bind(&d.last_error)
+        .bind(d.updated_at)
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(())
+    }
+
+    async fn lock_delivery(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredDelivery>> {
+        let row = sqlx::query(
+            "SELECT * FROM webhook_deliveries WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
+        )
+        .bind(id)
+        .bind(tenant_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .or_store()?;
+        row.as_ref().map(delivery_from_row).transpose()
+    }
+
+    async fn recover_deliveries(
+        &mut self,
+        subscription_id: &str,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = $3, updated_at = $3 \
+             WHERE subscription_id = $1 AND status IN ('failed', 'dead') AND last_attempt_at >= $2",
+        )
+        .bind(subscription_id)
+        .bind(since)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(done.rows_affected())
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

@@ -10,14 +10,17 @@ use chrono::Duration;
 use hirewire_core::event::Event;
 use hirewire_core::ids::{new_id, prefix};
 use hirewire_core::model::{
-    ApiKey, AuditEvent, AuditKind, AuditQuery, Job, JobQuery, JobSkill, JobStatus, KeyQuery,
-    KeyStatus, StoredKey, Tenant,
+    ApiKey, Attempt, AttemptOutcome, AuditEvent, AuditKind, AuditQuery, DeliveryQuery,
+    DeliveryStatus, DisablePolicy, Job, JobQuery, JobSkill, JobStatus, KeyQuery, KeyStatus,
+    RetryPolicy, StoredKey, StoredSubscription, Subscription, SubscriptionQuery, Tenant,
+    WebhookFilter,
 };
 use hirewire_core::page::PageRequest;
 use hirewire_core::scope::Scope;
+use hirewire_core::service::webhooks::{ClaimLimits, claim, dispatch, record_attempts};
 use hirewire_core::store::{
     AuditStore, EventStore, IdempotencyClaim, IdempotencyStore, JobStore, KeyStore, Store,
-    StoredResponse, TenantStore,
+    StoredResponse, TenantStore, WebhookStore,
 };
 use hirewire_core::time::now;
 use hirewire_store_postgres::PostgresStore;
@@ -141,6 +144,9 @@ async fn tx_reads_and_skip_locked_claims() {
             tenant_id: tenant.id.clone(),
             reference_id: None,
             data: serde_json::json!({ "job_id": main.id, "nested": { "n": 1, "list": [true, null] } }),
+            causation_id: Some("req_1".into()),
+            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+            subscription_id: None,
         };
 
         let mut tx = store.begin().await.unwrap();
@@ -160,11 +166,14 @@ async fn tx_reads_and_skip_locked_claims() {
         assert_eq!(store.count_tenants().await.unwrap(), 1);
         assert_eq!(store.job(&tenant.id, &main.id).await.unwrap(), Some(main.clone()));
         assert_eq!(store.job("ten_other", &main.id).await.unwrap(), None);
-        let events = store.list_events(&tenant.id, 0, 10).await.unwrap();
-        assert_eq!(events.len(), 1);
-        assert_eq!(events[0].1, event);
-        assert!(store.list_events(&tenant.id, events[0].0, 10).await.unwrap().is_empty());
+        // The feed shows events once dispatched.
+        assert!(store.list_events(&tenant.id, 0, 10).await.unwrap().is_empty());
         assert_eq!(store.outbox_depth().await.unwrap(), 1);
+        assert_eq!(dispatch(store.as_ref(), 10).await.unwrap(), 1);
+        assert_eq!(store.outbox_depth().await.unwrap(), 0);
+        let events = store.list_events(&tenant.id, 0, 10).await.unwrap();
+        assert_eq!(events, vec![(1, event.clone())]);
+        assert!(store.list_events(&tenant.id, events[0].0, 10).await.unwrap().is_empty());
 
         // Listing: filters, keyset pages by title, totals.
         let q = JobQuery { statuses: vec![JobStatus::Active], sort: hirewire_core::model::job::JobSortField::Title, page: PageRequest { limit: 4, after: None, include_total: true }, ..Default::default() };
@@ -433,6 +442,484 @@ async fn keys_idempotency_and_audit() {
                 .unwrap(),
             1
         );
+    })
+    .await;
+}
+
+fn subscription(tenant_id: &str, events: &[&str]) -> StoredSubscription {
+    let t = now();
+    StoredSubscription {
+        tenant_id: tenant_id.into(),
+        subscription: Subscription {
+            id: new_id(prefix::WEBHOOK),
+            url: "https://example.com/hooks".into(),
+            events: events.iter().map(|e| e.to_string()).collect(),
+            description: Some("smoke".into()),
+            is_active: true,
+            filter: WebhookFilter {
+                job_id: None,
+                new_status: Some(vec!["hired".into()]),
+            },
+            include_pii: false,
+            disabled_reason: None,
+            disabled_at: None,
+            previous_secret_expires_at: None,
+            revision: 1,
+            created_at: t,
+            updated_at: t,
+        },
+        secret: "whsec_current".into(),
+        previous_secret: None,
+        consecutive_failures: 0,
+        failing_since: None,
+    }
+}
+
+fn event(tenant_id: &str, event_type: &str, target: Option<&str>) -> Event {
+    Event {
+        id: new_id(prefix::EVENT),
+        event_type: event_type.into(),
+        created_at: now(),
+        tenant_id: tenant_id.into(),
+        reference_id: None,
+        data: serde_json::json!({ "job": { "id": "job_1" } }),
+        causation_id: Some(new_id(prefix::REQUEST)),
+        trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+        subscription_id: target.map(str::to_string),
+    }
+}
+
+#[tokio::test]
+async fn webhooks_dispatch_claim_and_record() {
+    with_store(|store| async move {
+        let tenant = tenant();
+        let sub = subscription(&tenant.id, &["*"]);
+        let closed_only = subscription(&tenant.id, &["job.closed"]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_tenant(&tenant).await.unwrap();
+        tx.insert_subscription(&sub).await.unwrap();
+        tx.insert_subscription(&closed_only).await.unwrap();
+        tx.commit().await.unwrap();
+        let sub_id = sub.subscription.id.clone();
+        assert_eq!(
+            store.subscription(&tenant.id, &sub_id).await.unwrap(),
+            Some(sub.clone())
+        );
+        assert_eq!(
+            store.subscription("ten_other", &sub_id).await.unwrap(),
+            None
+        );
+        let subs = store
+            .list_subscriptions(
+                &tenant.id,
+                &SubscriptionQuery {
+                    page: PageRequest {
+                        limit: 1,
+                        after: None,
+                        include_total: true,
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((subs.items.len(), subs.total), (1, Some(2)));
+        assert!(subs.next_cursor.is_some());
+
+        // Two events in one transaction, dispatched together.
+        let first = event(&tenant.id, "job.created", None);
+        let second = event(&tenant.id, "job.updated", None);
+        let mut tx = store.begin().await.unwrap();
+        tx.append_event(&first).await.unwrap();
+        tx.append_event(&second).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.outbox_depth().await.unwrap(), 2);
+        assert_eq!(dispatch(store.as_ref(), 100).await.unwrap(), 2);
+        assert_eq!(dispatch(store.as_ref(), 100).await.unwrap(), 0);
+        assert_eq!(store.outbox_depth().await.unwrap(), 0);
+        assert_eq!(
+            store.list_events(&tenant.id, 0, 10).await.unwrap(),
+            vec![(1, first.clone()), (2, second.clone())]
+        );
+        assert_eq!(
+            store.list_events(&tenant.id, 1, 10).await.unwrap(),
+            vec![(2, second.clone())]
+        );
+        assert!(
+            store
+                .list_events("ten_other", 0, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // A ping gets a delivery and a position but stays out of the feed.
+        let ping = event(&tenant.id, "ping", Some(&sub_id));
+        let mut tx = store.begin().await.unwrap();
+        tx.append_event(&ping).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(dispatch(store.as_ref(), 100).await.unwrap(), 1);
+        assert!(
+            store
+                .list_events(&tenant.id, 2, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let all = DeliveryQuery {
+            status: None,
+            page: PageRequest {
+                include_total: true,
+                ..Default::default()
+            },
+        };
+        let deliveries = store
+            .list_deliveries(&tenant.id, &sub_id, &all)
+            .await
+            .unwrap();
+        assert_eq!(deliveries.total, Some(3));
+        let mut event_ids: Vec<&str> = deliveries
+            .items
+            .iter()
+            .map(|d| d.event_id.as_str())
+            .collect();
+        event_ids.sort();
+        let mut expected = vec![first.id.as_str(), second.id.as_str(), ping.id.as_str()];
+        expected.sort();
+        assert_eq!(event_ids, expected);
+        assert!(
+            deliveries
+                .items
+                .iter()
+                .all(|d| d.status == DeliveryStatus::Pending
+                    && d.attempts == 0
+                    && d.subscription_id == sub_id)
+        );
+        let pending = DeliveryQuery {
+            status: Some(DeliveryStatus::Pending),
+            ..all.clone()
+        };
+        assert_eq!(
+            store
+                .list_deliveries(&tenant.id, &sub_id, &pending)
+                .await
+                .unwrap()
+                .total,
+            Some(3)
+        );
+        let other = store
+            .list_deliveries(&tenant.id, &closed_only.subscription.id, &all)
+            .await
+            .unwrap();
+        assert_eq!((other.items.len(), other.total), (0, Some(0)));
+        let one = &deliveries.items[0];
+        assert_eq!(
+            store
+                .delivery(&tenant.id, &one.id)
+                .await
+                .unwrap()
+                .map(|d| d.delivery),
+            Some(one.clone())
+        );
+        assert_eq!(store.delivery("ten_other", &one.id).await.unwrap(), None);
+
+        // A claimer holding the subscription makes the others skip it.
+        let mut a = store.begin().await.unwrap();
+        let mut b = store.begin().await.unwrap();
+        assert!(
+            a.lock_subscription_for_claim(&sub_id)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            b.lock_subscription_for_claim(&sub_id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        drop(a);
+        drop(b);
+
+        // Claims respect the cap per subscription, counting other owners' leases.
+        let limits = ClaimLimits {
+            per_subscription: 2,
+            batch: 10,
+            lease: Duration::seconds(60),
+        };
+        let idle = |_: &str| 0;
+        let claimed = claim(store.as_ref(), "worker-a", &limits, &idle)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert!(
+            claimed
+                .iter()
+                .all(|c| c.subscription.subscription.id == sub_id
+                    && c.event.id == c.delivery.delivery.event_id)
+        );
+        assert!(claimed[0].delivery.delivery.id < claimed[1].delivery.delivery.id);
+        let by_event = |id: &str| {
+            [&first, &second, &ping]
+                .into_iter()
+                .find(|e| e.id == id)
+                .cloned()
+        };
+        for c in &claimed {
+            assert_eq!(Some(c.event.clone()), by_event(&c.event.id));
+        }
+        let none = claim(store.as_ref(), "worker-b", &limits, &idle)
+            .await
+            .unwrap();
+        assert!(none.is_empty(), "worker-a's leases fill the cap");
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.count_leased_by_others(&sub_id, "worker-b", now())
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            tx.count_leased_by_others(&sub_id, "worker-a", now())
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            tx.count_leased_by_others(&sub_id, "worker-b", now() + Duration::seconds(61))
+                .await
+                .unwrap(),
+            0,
+            "leases run out"
+        );
+        drop(tx);
+        let busy = |_: &str| 2;
+        assert!(
+            claim(store.as_ref(), "worker-a", &limits, &busy)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // A failed attempt schedules a retry and counts against the subscription.
+        let done = &claimed[0];
+        let started = now();
+        let attempt = Attempt {
+            id: new_id(prefix::ATTEMPT),
+            delivery_id: done.delivery.delivery.id.clone(),
+            attempt: 1,
+            started_at: started,
+            duration_ms: 42,
+            status_code: Some(503),
+            response_headers: [("content-type".to_string(), "text/plain".to_string())].into(),
+            response_body: Some("down for maintenance".into()),
+            error: None,
+            succeeded: false,
+        };
+        let outcome = AttemptOutcome {
+            tenant_id: tenant.id.clone(),
+            subscription_id: sub_id.clone(),
+            attempt: attempt.clone(),
+            retry_after: None,
+        };
+        let disabled = record_attempts(
+            store.as_ref(),
+            &[(done.delivery.clone(), outcome)],
+            &RetryPolicy::default(),
+            &DisablePolicy::default(),
+        )
+        .await
+        .unwrap();
+        assert!(disabled.is_empty());
+        let after = store
+            .delivery(&tenant.id, &attempt.delivery_id)
+            .await
+            .unwrap()
+            .expect("delivery")
+            .delivery;
+        assert_eq!((after.status, after.attempts), (DeliveryStatus::Failed, 1));
+        assert_eq!(after.last_status_code, Some(503));
+        assert_eq!(after.last_attempt_at, Some(started));
+        assert!(after.next_attempt_at.unwrap() > started + Duration::seconds(50));
+        assert_eq!(
+            store.attempts(&attempt.delivery_id).await.unwrap(),
+            vec![attempt.clone()]
+        );
+        let counted = store
+            .subscription(&tenant.id, &sub_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (counted.consecutive_failures, counted.failing_since),
+            (1, Some(started))
+        );
+        let failed = DeliveryQuery {
+            status: Some(DeliveryStatus::Failed),
+            ..all.clone()
+        };
+        assert_eq!(
+            store
+                .list_deliveries(&tenant.id, &sub_id, &failed)
+                .await
+                .unwrap()
+                .total,
+            Some(1)
+        );
+
+        // The released delivery is not due yet; the third one is, and worker-b may take it
+        // now that only one lease of worker-a remains.
+        let third = claim(store.as_ref(), "worker-b", &limits, &idle)
+            .await
+            .unwrap();
+        assert_eq!(third.len(), 1);
+        assert!(
+            claimed
+                .iter()
+                .all(|c| c.delivery.delivery.id != third[0].delivery.delivery.id)
+        );
+
+        // Recovery schedules failed deliveries for now; a locked delivery reads back.
+        let mut tx = store.begin().await.unwrap();
+        let t = now();
+        assert_eq!(
+            tx.recover_deliveries(&sub_id, started - Duration::hours(1), t)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            tx.recover_deliveries(&sub_id, started + Duration::seconds(1), t)
+                .await
+                .unwrap(),
+            0
+        );
+        let locked = tx
+            .lock_delivery(&tenant.id, &attempt.delivery_id)
+            .await
+            .unwrap()
+            .expect("delivery");
+        assert_eq!(locked.delivery.next_attempt_at, Some(t));
+        assert!(
+            tx.lock_delivery("ten_other", &attempt.delivery_id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        tx.commit().await.unwrap();
+
+        // Updating and deleting a subscription; the delivery log goes with it.
+        let mut tx = store.begin().await.unwrap();
+        let mut locked = tx
+            .lock_subscription(&tenant.id, &sub_id)
+            .await
+            .unwrap()
+            .expect("subscription");
+        locked.subscription.is_active = false;
+        locked.subscription.disabled_reason = Some("smoke".into());
+        locked.subscription.disabled_at = Some(t);
+        locked.subscription.revision += 1;
+        locked.previous_secret = Some("whsec_old".into());
+        locked.subscription.previous_secret_expires_at = Some(t + Duration::hours(24));
+        tx.update_subscription(&locked).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store.subscription(&tenant.id, &sub_id).await.unwrap(),
+            Some(locked.clone())
+        );
+        assert!(
+            claim(store.as_ref(), "worker-c", &limits, &idle)
+                .await
+                .unwrap()
+                .is_empty(),
+            "inactive"
+        );
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            tx.lock_subscription_for_claim(&sub_id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        tx.delete_subscription(&tenant.id, &sub_id).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.subscription(&tenant.id, &sub_id).await.unwrap(), None);
+        assert_eq!(
+            store
+                .delivery(&tenant.id, &attempt.delivery_id)
+                .await
+                .unwrap(),
+            None
+        );
+        assert!(
+            store
+                .attempts(&attempt.delivery_id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.list_events(&tenant.id, 0, 10).await.unwrap().len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_dispatchers_hand_out_positions_in_commit_order() {
+    with_store(|store| async move {
+        let tenant = tenant();
+        let sub = subscription(&tenant.id, &["*"]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_tenant(&tenant).await.unwrap();
+        tx.insert_subscription(&sub).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..24 {
+            let e = event(&tenant.id, "job.updated", None);
+            let mut tx = store.begin().await.unwrap();
+            tx.append_event(&e).await.unwrap();
+            tx.commit().await.unwrap();
+            ids.push(e.id);
+        }
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut n = 0;
+                    loop {
+                        let done = dispatch(store.as_ref(), 3).await.unwrap();
+                        if done == 0 {
+                            return n;
+                        }
+                        n += done;
+                    }
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for w in workers {
+            total += w.await.unwrap();
+        }
+        assert_eq!(total, 24, "each event is dispatched once");
+        let feed = store.list_events(&tenant.id, 0, 100).await.unwrap();
+        let positions: Vec<i64> = feed.iter().map(|(p, _)| *p).collect();
+        assert_eq!(positions, (1..=24).collect::<Vec<_>>());
+        // One dispatcher at a time takes the oldest events, so the feed keeps their order.
+        assert_eq!(feed.into_iter().map(|(_, e)| e.id).collect::<Vec<_>>(), ids);
+        let deliveries = store
+            .list_deliveries(
+                &tenant.id,
+                &sub.subscription.id,
+                &DeliveryQuery {
+                    status: None,
+                    page: PageRequest {
+                        include_total: true,
+                        ..Default::default()
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(deliveries.total, Some(24));
     })
     .await;
 }

@@ -3,13 +3,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hirewire_core::event::Event;
-use hirewire_core::model::{AuditEvent, Job, StoredKey, Tenant};
+use hirewire_core::model::{
+    Attempt, AuditEvent, Delivery, Job, StoredDelivery, StoredKey, StoredSubscription, Tenant,
+};
 use hirewire_core::store::{StoreResult, Tx};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 
+use crate::events::event_from_row;
 use crate::jobs::job_from_row;
 use crate::keys::key_from_row;
 use crate::rows::{OrStore, RowExt, ts, ts_opt};
+use crate::webhooks::{delivery_from_row, subscription_from_row};
 
 /// A `BEGIN IMMEDIATE` transaction on the writer connection. SQLite admits one writer, so
 /// every row read here stays as read until commit: no row locks are needed.
@@ -196,13 +200,16 @@ impl Tx for SqliteTx {
     }
 
     async fn append_event(&mut self, e: &Event) -> StoreResult<()> {
-        sqlx::query("INSERT INTO events (id, tenant_id, event_type, reference_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO events (id, tenant_id, event_type, reference_id, data, created_at, causation_id, trace_id, subscription_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(&e.id)
             .bind(&e.tenant_id)
             .bind(&e.event_type)
             .bind(&e.reference_id)
             .bind(json(&e.data))
             .bind(ts(&e.created_at))
+            .bind(&e.causation_id)
+            .bind(&e.trace_id)
+            .bind(&e.subscription_id)
             .execute(&mut *self.tx)
             .await
             .or_store()?;
@@ -211,6 +218,358 @@ impl Tx for SqliteTx {
 
     async fn record_change(&mut self, change: &AuditEvent) -> StoreResult<()> {
         crate::audit::insert(&mut *self.tx, change).await
+    }
+
+    async fn insert_subscription(&mut self, s: &StoredSubscription) -> StoreResult<()> {
+        let w = &s.subscription;
+        sqlx::query(
+            "INSERT INTO webhook_subscriptions (id, tenant_id, url, events, description, is_active, filter, include_pii, secret, previous_secret, \
+             previous_secret_expires_at, consecutive_failures, failing_since, disabled_at, disabled_reason, revision, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        )
+        .bind(&w.id)
+        .bind(&s.tenant_id)
+        .bind(&w.url)
+        .bind(json(&w.events))
+        .bind(&w.description)
+        .bind(i64::from(w.is_active))
+        .bind(json(&w.filter))
+        .bind(i64::from(w.include_pii))
+        .bind(&s.secret)
+        .bind(&s.previous_secret)
+        .bind(ts_opt(&w.previous_secret_expires_at))
+        .bind(s.consecutive_failures)
+        .bind(ts_opt(&s.failing_since))
+        .bind(ts_opt(&w.disabled_at))
+        .bind(&w.disabled_reason)
+        .bind(w.revision)
+        .bind(ts(&w.created_at))
+        .bind(ts(&w.updated_at))
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(())
+    }
+
+    async fn lock_subscription(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredSubscription>> {
+        let row =
+            sqlx::query("SELECT * FROM webhook_subscriptions WHERE id = $1 AND tenant_id = $2")
+                .bind(id)
+                .bind(tenant_id)
+                .fetch_optional(&mut *self.tx)
+                .await
+                .or_store()?;
+        row.as_ref().map(subscription_from_row).transpose()
+    }
+
+    async fn update_subscription(&mut self, s: &StoredSubscription) -> StoreResult<()> {
+        let w = &s.subscription;
+        sqlx::query(
+            "UPDATE webhook_subscriptions SET url = $2, events = $3, description = $4, is_active = $5, filter = $6, include_pii = $7, \
+             secret = $8, previous_secret = $9, previous_secret_expires_at = $10, consecutive_failures = $11, failing_since = $12, \
+             disabled_at = $13, disabled_reason = $14, revision = $15, updated_at = $16 WHERE id = $1",
+        )
+        .bind(&w.id)
+        .bind(&w.url)
+        .bind(json(&w.events))
+        .bind(&w.description)
+        .bind(i64::from(w.is_active))
+        .bind(json(&w.filter))
+        .bind(i64::from(w.include_pii))
+        .bind(&s.secret)
+        .bind(&s.previous_secret)
+        .bind(ts_opt(&w.previous_secret_expires_at))
+        .bind(s.consecutive_failures)
+        .bind(ts_opt(&s.failing_since))
+        .bind(ts_opt(&w.disabled_at))
+        .bind(&w.disabled_reason)
+        .bind(w.revision)
+        .bind(ts(&w.updated_at))
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(())
+    }
+
+    async fn delete_subscription(&mut self, tenant_id: &str, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM webhook_subscriptions WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .execute(&mut *self.tx)
+            .await
+            .or_store()?;
+        Ok(())
+    }
+
+    async fn lock_dispatch(&mut self) -> StoreResult<()> {
+        // `BEGIN IMMEDIATE` already made this the only writer.
+        Ok(())
+    }
+
+    async fn undispatched_events(&mut self, limit: i64) -> StoreResult<Vec<Event>> {
+        let rows =
+            sqlx::query("SELECT * FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1")
+                .bind(limit)
+                .fetch_all(&mut *self.tx)
+                .await
+                .or_store()?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn active_subscriptions(
+        &mut self,
+        tenant_ids: &[String],
+    ) -> StoreResult<Vec<StoredSubscription>> {
+        let mut qb = QueryBuilder::new(
+            "SELECT * FROM webhook_subscriptions WHERE is_active = 1 AND tenant_id IN (",
+        );
+        let mut list = qb.separated(", ");
+        for t in tenant_ids {
+            list.push_bind(t.clone());
+        }
+        qb.push(") ORDER BY created_at, id");
+        let rows = qb.build().fetch_all(&mut *self.tx).await.or_store()?;
+        rows.iter().map(subscription_from_row).collect()
+    }
+
+    async fn mark_dispatched(
+        &mut self,
+        event_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
+            .fetch_one(&mut *self.tx)
+            .await
+            .or_store()?;
+        let now = ts(&now);
+        for (i, id) in event_ids.iter().enumerate() {
+            sqlx::query("UPDATE events SET position = $2, dispatched_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(last + 1 + i as i64)
+                .bind(&now)
+                .execute(&mut *self.tx)
+                .await
+                .or_store()?;
+        }
+        Ok(())
+    }
+
+    async fn insert_deliveries(&mut self, deliveries: &[StoredDelivery]) -> StoreResult<()> {
+        // 15 columns a row keeps a chunk well under SQLite's limit of bound parameters.
+        for chunk in deliveries.chunks(500) {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_type, status, attempts, next_attempt_at, \
+                 leased_until, lease_owner, last_attempt_at, last_status_code, last_error, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, s| {
+                let d = &s.delivery;
+                b.push_bind(d.id.clone())
+                    .push_bind(s.tenant_id.clone())
+                    .push_bind(d.subscription_id.clone())
+                    .push_bind(d.event_id.clone())
+                    .push_bind(d.event_type.clone())
+                    .push_bind(d.status.as_str())
+                    .push_bind(d.attempts)
+                    .push_bind(ts_opt(&d.next_attempt_at))
+                    .push_bind(None::<String>)
+                    .push_bind(None::<String>)
+                    .push_bind(ts_opt(&d.last_attempt_at))
+                    .push_bind(d.last_status_code.map(i64::from))
+                    .push_bind(d.last_error.clone())
+                    .push_bind(ts(&d.created_at))
+                    .push_bind(ts(&d.updated_at));
+            });
+            qb.build().execute(&mut *self.tx).await.or_store()?;
+        }
+        Ok(())
+    }
+
+    async fn due_subscriptions(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT s.tenant_id, s.id FROM webhook_subscriptions s WHERE s.is_active = 1 AND EXISTS (\
+             SELECT 1 FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.status IN ('pending', 'failed') \
+             AND d.next_attempt_at <= $1 AND (d.leased_until IS NULL OR d.leased_until < $1)) LIMIT $2",
+        )
+        .bind(ts(&now))
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await
+        .or_store()?;
+        rows.iter()
+            .map(|r| Ok((r.text("tenant_id")?, r.text("id")?)))
+            .collect()
+    }
+
+    async fn lock_subscription_for_claim(
+        &mut self,
+        id: &str,
+    ) -> StoreResult<Option<StoredSubscription>> {
+        let row =
+            sqlx::query("SELECT * FROM webhook_subscriptions WHERE id = $1 AND is_active = 1")
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await
+                .or_store()?;
+        row.as_ref().map(subscription_from_row).transpose()
+    }
+
+    async fn count_leased_by_others(
+        &mut self,
+        subscription_id: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE subscription_id = $1 AND leased_until IS NOT NULL \
+             AND leased_until >= $3 AND lease_owner <> $2",
+        )
+        .bind(subscription_id)
+        .bind(owner)
+        .bind(ts(&now))
+        .fetch_one(&mut *self.tx)
+        .await
+        .or_store()
+    }
+
+    async fn lease_deliveries(
+        &mut self,
+        subscription_id: &str,
+        now: DateTime<Utc>,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(StoredDelivery, Event)>> {
+        let rows = sqlx::query(
+            "UPDATE webhook_deliveries SET leased_until = $3, lease_owner = $4 WHERE id IN (\
+             SELECT id FROM webhook_deliveries WHERE subscription_id = $1 AND status IN ('pending', 'failed') \
+             AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until < $2) ORDER BY next_attempt_at, id LIMIT $5) \
+             RETURNING *",
+        )
+        .bind(subscription_id)
+        .bind(ts(&now))
+        .bind(ts(&lease_until))
+        .bind(owner)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await
+        .or_store()?;
+        let mut deliveries = rows
+            .iter()
+            .map(delivery_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        deliveries.sort_by(|a, b| {
+            (a.delivery.next_attempt_at, &a.delivery.id)
+                .cmp(&(b.delivery.next_attempt_at, &b.delivery.id))
+        });
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::new("SELECT * FROM events WHERE id IN (");
+        let mut list = qb.separated(", ");
+        for d in &deliveries {
+            list.push_bind(d.delivery.event_id.clone());
+        }
+        qb.push(")");
+        let events = qb.build().fetch_all(&mut *self.tx).await.or_store()?;
+        let mut by_id = std::collections::HashMap::new();
+        for r in &events {
+            let e = event_from_row(r)?;
+            by_id.insert(e.id.clone(), e);
+        }
+        deliveries
+            .into_iter()
+            .map(|d| {
+                let e = by_id.get(&d.delivery.event_id).cloned().ok_or_else(|| {
+                    hirewire_core::StoreError(format!(
+                        "event {} of a delivery is missing",
+                        d.delivery.event_id
+                    ))
+                })?;
+                Ok((d, e))
+            })
+            .collect()
+    }
+
+    async fn insert_attempts(&mut self, attempts: &[Attempt]) -> StoreResult<()> {
+        for chunk in attempts.chunks(500) {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO webhook_attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_headers, response_body, error, succeeded) ",
+            );
+            qb.push_values(chunk, |mut b, a| {
+                b.push_bind(a.id.clone())
+                    .push_bind(a.delivery_id.clone())
+                    .push_bind(a.attempt)
+                    .push_bind(ts(&a.started_at))
+                    .push_bind(a.duration_ms)
+                    .push_bind(a.status_code.map(i64::from))
+                    .push_bind(json(&a.response_headers))
+                    .push_bind(a.response_body.clone())
+                    .push_bind(a.error.clone())
+                    .push_bind(i64::from(a.succeeded));
+            });
+            qb.build().execute(&mut *self.tx).await.or_store()?;
+        }
+        Ok(())
+    }
+
+    async fn update_delivery(&mut self, d: &Delivery) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_at = $4, leased_until = NULL, lease_owner = NULL, \
+             last_attempt_at = $5, last_status_code = $6, last_error = $7, updated_at = $8 WHERE id = $1",
+        )
+        .bind(&d.id)
+        .bind(d.status.as_str())
+        .bind(d.attempts)
+        .bind(ts_opt(&d.next_attempt_at))
+        .bind(ts_opt(&d.last_attempt_at))
+        .bind(d.last_status_code.map(i64::from))
+        .bind(&d.last_error)
+        .bind(ts(&d.updated_at))
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(())
+    }
+
+    async fn lock_delivery(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredDelivery>> {
+        let row = sqlx::query("SELECT * FROM webhook_deliveries WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .or_store()?;
+        row.as_ref().map(delivery_from_row).transpose()
+    }
+
+    async fn recover_deliveries(
+        &mut self,
+        subscription_id: &str,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = $3, updated_at = $3 \
+             WHERE subscription_id = $1 AND status IN ('failed', 'dead') AND last_attempt_at >= $2",
+        )
+        .bind(subscription_id)
+        .bind(ts(&since))
+        .bind(ts(&now))
+        .execute(&mut *self.tx)
+        .await
+        .or_store()?;
+        Ok(done.rows_affected())
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

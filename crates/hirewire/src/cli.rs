@@ -37,6 +37,18 @@ Settings (flags win over HIREWIRE_* variables, which win over the --config TOML 
   audit_flush_interval_ms     HIREWIRE_AUDIT_FLUSH_INTERVAL_MS       200
   key_use_flush_interval_ms   HIREWIRE_KEY_USE_FLUSH_INTERVAL_MS     5000
   shutdown_timeout_secs       HIREWIRE_SHUTDOWN_TIMEOUT_SECS         8
+  webhooks.allow_insecure_targets HIREWIRE_WEBHOOKS__ALLOW_INSECURE_TARGETS false (--dev sets it)
+  webhooks.retry_schedule     HIREWIRE_WEBHOOKS__RETRY_SCHEDULE      [1m,5m,15m,1h,6h,24h,24h,24h]
+  webhooks.max_attempts       HIREWIRE_WEBHOOKS__MAX_ATTEMPTS        8 (then the delivery is dead)
+  webhooks.retry_jitter       HIREWIRE_WEBHOOKS__RETRY_JITTER        0.1 (fraction of each wait)
+  webhooks.retry_after_cap_secs HIREWIRE_WEBHOOKS__RETRY_AFTER_CAP_SECS 3600
+  webhooks.timeout_secs       HIREWIRE_WEBHOOKS__TIMEOUT_SECS        10
+  webhooks.max_in_flight      HIREWIRE_WEBHOOKS__MAX_IN_FLIGHT       50 per subscription
+  webhooks.max_in_flight_total HIREWIRE_WEBHOOKS__MAX_IN_FLIGHT_TOTAL 500 per process
+  webhooks.disable_after_failures HIREWIRE_WEBHOOKS__DISABLE_AFTER_FAILURES 10 (0: never)
+  webhooks.disable_min_span_secs HIREWIRE_WEBHOOKS__DISABLE_MIN_SPAN_SECS 3600 (0: ten in a row)
+  webhooks.lease_secs         HIREWIRE_WEBHOOKS__LEASE_SECS          60
+  webhooks.poll_interval_ms   HIREWIRE_WEBHOOKS__POLL_INTERVAL_MS    250
 Logs go to stderr; HIREWIRE_LOG sets the filter (e.g. debug).";
 
 /// Hirewire: the API-first applicant tracking system.

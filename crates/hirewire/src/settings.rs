@@ -24,6 +24,7 @@ const KEYS: &[&str] = &[
     "audit_flush_interval_ms",
     "key_use_flush_interval_ms",
     "shutdown_timeout_secs",
+    "webhooks",
     "bootstrap_key",
 ];
 

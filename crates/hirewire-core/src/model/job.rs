@@ -210,7 +210,8 @@ pub struct JobPatch {
     pub status: Option<serde_json::Value>,
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`) in a patch.
+pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)

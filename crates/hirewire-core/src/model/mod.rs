@@ -4,6 +4,7 @@ pub mod audit;
 pub mod job;
 pub mod key;
 pub mod tenant;
+pub mod webhook;
 
 pub use audit::{AuditEvent, AuditKind, AuditQuery};
 pub use job::{
@@ -11,3 +12,8 @@ pub use job::{
 };
 pub use key::{ApiKey, KeyQuery, KeyStatus, NewKey, StoredKey};
 pub use tenant::Tenant;
+pub use webhook::{
+    Attempt, AttemptOutcome, Delivery, DeliveryQuery, DeliveryStatus, DisablePolicy,
+    NewSubscription, RetryPolicy, StoredDelivery, StoredSubscription, Subscription,
+    SubscriptionPatch, SubscriptionQuery, WebhookFilter,
+};

@@ -4,6 +4,7 @@
 pub mod jobs;
 pub mod keys;
 pub mod tenants;
+pub mod webhooks;
 
 use serde_json::Value;
 
@@ -36,6 +37,9 @@ pub(crate) async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -
             tenant_id: actor.tenant_id.clone(),
             reference_id: None,
             data,
+            causation_id: actor.request_id.clone(),
+            trace_id: actor.trace_id.clone(),
+            subscription_id: None,
         };
         tx.append_event(&event).await?;
     }

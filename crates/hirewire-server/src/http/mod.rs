@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::http::error::{ApiError, Code};
-use crate::http::routes::{audit, events, health, jobs, keys, tenant};
+use crate::http::routes::{audit, events, health, jobs, keys, tenant, webhooks};
 use crate::state::AppState;
 use crate::{audit_log, auth, idempotency, metrics, ratelimit};
 
@@ -38,6 +38,19 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(tenant::get_tenant))
         .routes(routes!(audit::list_audit_events))
         .routes(routes!(events::list_events))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::test_webhook))
+        .routes(routes!(webhooks::recover))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::get_delivery))
+        .routes(routes!(webhooks::retry_delivery))
+        .routes(routes!(webhooks::list_event_types))
 }
 
 /// The routes anyone may call.
@@ -83,7 +96,11 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), idempotency::middleware))
         .layer(from_fn_with_state(state.clone(), ratelimit::middleware))
         .layer(from_fn_with_state(state.clone(), auth::middleware))
-        .layer(from_fn_with_state(state.clone(), audit_log::middleware));
+        .layer(from_fn_with_state(state.clone(), audit_log::middleware))
+        .layer(from_fn_with_state(
+            state.wake.clone(),
+            crate::webhooks::wake_on_write,
+        ));
     let (public, _) = public().split_for_parts();
     let spec = doc.clone();
     Router::new()

@@ -13,7 +13,13 @@ use crate::http::error::ErrorBody;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Hirewire API", version = "1.0.0", description = "The REST API of Hirewire, the API-first applicant tracking system. Authenticate with `Authorization: Bearer <key>` or `X-Api-Key: <key>`. Errors use the envelope `{code, message, request_id, details?}`; a 401 has no body.", license(name = "MIT OR Apache-2.0")),
-    components(schemas(ErrorBody)),
+    components(schemas(
+        ErrorBody,
+        hirewire_core::event::Event,
+        hirewire_core::event::JobEventData,
+        hirewire_core::event::WebhookDisabledData,
+        hirewire_core::event::PingData
+    )),
     modifiers(&Security),
     tags(
         (name = "jobs", description = "Jobs (requirements): draft, publish, close, expire."),
@@ -21,6 +27,7 @@ use crate::http::error::ErrorBody;
         (name = "tenant", description = "The caller's tenant and its credits."),
         (name = "audit", description = "Every API call and every change."),
         (name = "events", description = "The durable feed of events."),
+        (name = "webhooks", description = "Signed webhook subscriptions, their deliveries and attempts, and the event types."),
         (name = "health", description = "Liveness and readiness.")
     )
 )]

@@ -346,8 +346,18 @@ impl TestApp {
             .credits
     }
 
-    /// Every event of the tenant in the outbox, oldest first.
+    /// Waits until the dispatcher has taken every committed event (they then show in the feed).
+    pub async fn settle(&self) {
+        let done = eventually(10, || async {
+            (self.store.outbox_depth().await.expect("outbox depth") == 0).then_some(())
+        })
+        .await;
+        assert!(done.is_some(), "the dispatcher did not drain the outbox");
+    }
+
+    /// Every event of the tenant in the feed, oldest first, once dispatched.
     pub async fn events(&self, tenant_id: &str) -> Vec<hirewire_core::event::Event> {
+        self.settle().await;
         self.store
             .list_events(tenant_id, 0, 100_000)
             .await

@@ -263,6 +263,7 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
     })
     .await;
     assert!(a_seen.is_some(), "A's call records never appeared");
+    app.settle().await;
     for path in ["/api/v1/jobs", "/api/v1/keys", "/api/v1/events"] {
         let (s, list) = app.get(path).await;
         assert_eq!(s, 200);
@@ -289,6 +290,7 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
     .await;
     assert!(b_seen.is_some(), "B's call records never appeared");
 
+    app.settle().await;
     let lists = [
         "/api/v1/jobs?limit=200",
         "/api/v1/jobs?status=active",

@@ -10,3 +10,5 @@ mod keys;
 mod ops;
 mod outbox;
 mod ratelimit;
+mod receiver;
+mod webhooks;

@@ -114,6 +114,9 @@ fn event(tenant: &str, job: &Job) -> Event {
         tenant_id: tenant.into(),
         reference_id: None,
         data: json!({"job": job}),
+        causation_id: None,
+        trace_id: None,
+        subscription_id: None,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod health;
 pub mod jobs;
 pub mod keys;
 pub mod tenant;
+pub mod webhooks;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
