@@ -119,8 +119,8 @@ pub trait Tx: Send {
     ) -> StoreResult<Vec<(StoredDelivery, Event)>>;
     /// Records attempts.
     async fn insert_attempts(&mut self, attempts: &[Attempt]) -> StoreResult<()>;
-    /// Writes a delivery's new state and releases its lease.
-    async fn update_delivery(&mut self, delivery: &Delivery) -> StoreResult<()>;
+    /// Writes deliveries' new states and releases their leases.
+    async fn update_deliveries(&mut self, deliveries: &[Delivery]) -> StoreResult<()>;
     /// Reads a delivery of the tenant and locks it until the transaction ends.
     async fn lock_delivery(
         &mut self,

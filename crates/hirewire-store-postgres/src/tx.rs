@@ -28,6 +28,10 @@ pub(crate) struct PostgresTx {
 /// different schemas do not hold up each other's dispatchers.
 const DISPATCH_LOCK: i32 = 0x6877_6470;
 
+/// The first half of a claimer's advisory lock key on one subscription (`hwcl`); the second is
+/// a hash of the subscription id.
+const CLAIM_LOCK: i32 = 0x6877_636c;
+
 type JobQuery<'q> = sqlx::query::Query<'q, Postgres, <Postgres as sqlx::Database>::Arguments>;
 
 /// Binds `title` … `revision` ($3 to $19), the columns that inserts and updates share.
@@ -430,18 +434,24 @@ impl Tx for PostgresTx {
         &mut self,
         id: &str,
     ) -> StoreResult<Option<StoredSubscription>> {
-        // SKIP LOCKED: a subscription another claimer (or a writer) holds is left for the next
-        // round instead of waited for. NO KEY UPDATE, because claimers only need to exclude
-        // each other: it does not conflict with the KEY SHARE locks a dispatcher takes while it
-        // inserts deliveries, so claims and dispatches of one subscription do not skip or wait
-        // for each other, while updates and deletes (FOR UPDATE) still exclude claimers.
-        let row = sqlx::query(
-            "SELECT * FROM webhook_subscriptions WHERE id = $1 AND is_active FOR NO KEY UPDATE SKIP LOCKED",
-        )
-        .bind(id)
-        .fetch_optional(&mut *self.tx)
-        .await
-        .or_store()?;
+        // Claimers of one subscription exclude each other with an advisory lock, not the row
+        // lock: the recorder holds the row while it writes a batch of outcomes, and a claimer
+        // that skipped the subscription for that would leave its in-flight slots idle. A
+        // subscription another claimer holds is left for the next round, not waited for.
+        let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
+            .bind(CLAIM_LOCK)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await
+            .or_store()?;
+        if !mine {
+            return Ok(None);
+        }
+        let row = sqlx::query("SELECT * FROM webhook_subscriptions WHERE id = $1 AND is_active")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .or_store()?;
         row.as_ref().map(subscription_from_row).transpose()
     }
 
@@ -553,19 +563,28 @@ impl Tx for PostgresTx {
         Ok(())
     }
 
-    async fn update_delivery(&mut self, d: &Delivery) -> StoreResult<()> {
+    async fn update_deliveries(&mut self, deliveries: &[Delivery]) -> StoreResult<()> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        // One statement for the whole batch: the recorder writes hundreds of outcomes at once.
+        let d = deliveries.iter();
         sqlx::query(
-            "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_at = $4, leased_until = NULL, lease_owner = NULL, \
-             last_attempt_at = $5, last_status_code = $6, last_error = $7, updated_at = $8 WHERE id = $1",
+            "UPDATE webhook_deliveries AS w SET status = u.status, attempts = u.attempts, next_attempt_at = u.next_attempt_at, \
+             leased_until = NULL, lease_owner = NULL, last_attempt_at = u.last_attempt_at, last_status_code = u.last_status_code, \
+             last_error = u.last_error, updated_at = u.updated_at \
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::text[], \
+             $8::timestamptz[]) AS u (id, status, attempts, next_attempt_at, last_attempt_at, last_status_code, last_error, updated_at) \
+             WHERE w.id = u.id",
         )
-        .bind(&d.id)
-        .bind(d.status.as_str())
-        .bind(d.attempts)
-        .bind(d.next_attempt_at)
-        .bind(d.last_attempt_at)
-        .bind(d.last_status_code.map(i32::from))
-        .bind(&d.last_error)
-        .bind(d.updated_at)
+        .bind(d.clone().map(|d| d.id.as_str()).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.status.as_str()).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.attempts).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.next_attempt_at).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.last_attempt_at).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.last_status_code.map(i32::from)).collect::<Vec<_>>())
+        .bind(d.clone().map(|d| d.last_error.as_deref()).collect::<Vec<_>>())
+        .bind(d.map(|d| d.updated_at).collect::<Vec<_>>())
         .execute(&mut *self.tx)
         .await
         .or_store()?;

@@ -520,8 +520,10 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn update_delivery(&mut self, d: &Delivery) -> StoreResult<()> {
-        sqlx::query(
+    async fn update_deliveries(&mut self, deliveries: &[Delivery]) -> StoreResult<()> {
+        // One prepared statement, run per row: SQLite statements are in-process calls.
+        for d in deliveries {
+            sqlx::query(
             "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_at = $4, leased_until = NULL, lease_owner = NULL, \
              last_attempt_at = $5, last_status_code = $6, last_error = $7, updated_at = $8 WHERE id = $1",
         )
@@ -536,6 +538,7 @@ impl Tx for SqliteTx {
         .execute(&mut *self.tx)
         .await
         .or_store()?;
+        }
         Ok(())
     }
 

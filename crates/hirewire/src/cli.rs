@@ -286,6 +286,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         matches!(config.log_format.as_str(), "text" | "json"),
         "log_format must be `text` or `json`"
     );
+    config
+        .webhooks
+        .retry_policy()
+        .map_err(|e| anyhow::anyhow!("invalid webhooks setting: {e}"))?;
     init_logging(&config.log_format);
     let started = std::time::Instant::now();
     let store = stores::open(&config.database_url).await?;
@@ -303,8 +307,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("Created tenant `default`. Admin key (shown once, store it now): {plaintext}");
         }
     }
-    if config.dev {
-        tracing::warn!("dev mode: plain-http and private-address webhook targets are allowed");
+    if config.dev || config.webhooks.allow_insecure_targets {
+        tracing::warn!(
+            "plain-http and private-address webhook targets are allowed (development mode)"
+        );
     }
     let listener = TcpListener::bind(&config.bind)
         .await

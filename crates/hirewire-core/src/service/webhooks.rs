@@ -353,7 +353,7 @@ pub async fn retry_delivery(store: &dyn Store, actor: &Actor, id: &str) -> Domai
         updated_at: now,
         ..d
     };
-    tx.update_delivery(&next).await?;
+    tx.update_deliveries(std::slice::from_ref(&next)).await?;
     tx.commit().await?;
     Ok(next)
 }
@@ -521,10 +521,11 @@ pub async fn record_attempts(
         .collect();
     let attempts: Vec<_> = live.iter().map(|(_, o)| o.attempt.clone()).collect();
     tx.insert_attempts(&attempts).await?;
-    for (d, outcome) in live {
-        let next = after_attempt(&d.delivery, outcome, retry, rand::random::<f64>());
-        tx.update_delivery(&next).await?;
-    }
+    let next: Vec<Delivery> = live
+        .iter()
+        .map(|(d, outcome)| after_attempt(&d.delivery, outcome, retry, rand::random::<f64>()))
+        .collect();
+    tx.update_deliveries(&next).await?;
     let mut disabled = Vec::new();
     for (tenant, mut sub, outcomes) in subs {
         let before = sub.clone();

@@ -34,6 +34,8 @@ const DISPATCH_BATCH: i64 = 500;
 const RECORD_BATCH: usize = 500;
 /// Deliveries leased per claim, at most.
 const CLAIM_BATCH: i64 = 200;
+/// How long the claimer lets finished requests accumulate while others are in flight.
+const CLAIM_COALESCE: Duration = Duration::from_millis(2);
 
 /// Wakes the engine's tasks when there is work.
 #[derive(Clone, Default)]
@@ -153,6 +155,11 @@ async fn claimer(state: AppState, done: mpsc::Sender<Done>, mut stop: watch::Rec
             _ = wake.deliveries.notified() => {}
             _ = tokio::time::sleep(poll) => {}
             _ = stop.changed() => break,
+        }
+        if in_flight.total.load(Ordering::Relaxed) > 0 {
+            // Under load every finished request wakes us; a moment's pause lets several finish,
+            // so that one claim fills several slots instead of one.
+            tokio::time::sleep(CLAIM_COALESCE).await;
         }
         while tasks.try_join_next().is_some() {}
         loop {

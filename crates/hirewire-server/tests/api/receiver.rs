@@ -1,12 +1,13 @@
 //! A webhook receiver for tests: an in-test HTTP server that keeps what it gets and answers
 //! as the test tells it to (status, `Retry-After`, a delay), counting requests in flight.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -14,6 +15,8 @@ use serde_json::Value;
 /// One request the receiver got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The sender's address: one per connection, so it shows connection reuse.
+    pub peer: SocketAddr,
     pub headers: HeaderMap,
     pub body: Bytes,
     pub json: Value,
@@ -52,11 +55,17 @@ pub struct Receiver {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(
+    State(inner): State<Arc<Inner>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
     inner.got.lock().unwrap().push(Received {
+        peer,
         headers,
         body,
         json,
@@ -90,6 +99,7 @@ impl Receiver {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;

@@ -23,6 +23,7 @@ crate::on_both_backends!(
     a_test_sends_a_ping_to_one_subscription,
     after_rotation_both_secrets_sign_for_a_while,
     event_types_come_with_schemas,
+    connections_are_pooled_and_reused,
 );
 
 /// Settings for webhook tests: local plain-http receivers allowed, quick retries.
@@ -642,5 +643,27 @@ async fn event_types_come_with_schemas(b: Backend) {
     assert!(
         !schema.to_string().contains("#/components/"),
         "the schema stands alone"
+    );
+}
+
+async fn connections_are_pooled_and_reused(b: Backend) {
+    let Some(app) = spawn_with(b, fast).await else {
+        return;
+    };
+    let rx = Receiver::start().await;
+    subscribe(&app, &rx.url, json!(["job.created"])).await;
+    for i in 0..30 {
+        app.create_job(&format!("Pooled {i}")).await;
+        rx.wait_for(i + 1, 10).await;
+    }
+    let got = rx.received();
+    assert_eq!(got.len(), 30);
+    let mut peers: Vec<_> = got.iter().map(|r| r.peer).collect();
+    peers.sort();
+    peers.dedup();
+    assert!(
+        peers.len() <= 3,
+        "30 deliveries one after another used {} connections",
+        peers.len()
     );
 }
