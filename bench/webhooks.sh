@@ -10,9 +10,11 @@
 #   receiver's last 2xx), and
 #   latency at a steady EVENT_RATE events/s for SECONDS_STEADY s (commit → receipt p50/p99,
 #   resident memory every 10 s).
-# Medians over the runs are printed at the end; raw lines go to bench/results/<UTC time>/.
+# Then, once per backend, the same steady load for MEMORY_SECONDS (5 minutes) to show that
+# memory stays flat. Medians over the runs are printed at the end; raw lines go to
+# bench/results/webhooks-<UTC time>/.
 #
-# Settings (environment): RUNS=3 DELIVERIES=30000 EVENT_RATE=500 SECONDS_STEADY=60
+# Settings (environment): RUNS=3 DELIVERIES=30000 EVENT_RATE=500 SECONDS_STEADY=60 MEMORY_SECONDS=300
 #   BACKENDS="sqlite postgres" PG_URL=postgres://postgres@127.0.0.1:5432/test SKIP_BUILD=0
 set -euo pipefail
 
@@ -20,6 +22,7 @@ RUNS=${RUNS:-3}
 DELIVERIES=${DELIVERIES:-30000}
 EVENT_RATE=${EVENT_RATE:-500}
 SECONDS_STEADY=${SECONDS_STEADY:-60}
+MEMORY_SECONDS=${MEMORY_SECONDS:-300}
 BACKENDS=${BACKENDS:-sqlite postgres}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 SKIP_BUILD=${SKIP_BUILD:-0}
@@ -50,6 +53,15 @@ for ((run = 1; run <= RUNS; run++)); do
       --rate "$EVENT_RATE" --seconds "$SECONDS_STEADY" | tee -a "$LINES"
   done
 done
+
+MEMORY_LINES=$RESULTS/memory.txt
+if [[ $MEMORY_SECONDS != 0 ]]; then
+  for backend in $BACKENDS; do
+    log "memory: $backend, $EVENT_RATE events/s for $MEMORY_SECONDS s (RSS every 10 s)"
+    "$BIN" --backend "$backend" --pg-url "$PG_URL" --mode latency --subscriptions 1 \
+      --rate "$EVENT_RATE" --seconds "$MEMORY_SECONDS" | tee -a "$MEMORY_LINES"
+  done
+fi
 
 # Medians per scenario.
 python3 - "$LINES" <<'PY'

@@ -7,6 +7,12 @@
 # live server with schemathesis, authenticated with the bootstrap admin key. Fails on any
 # 5xx, any answer the document does not describe, or any ERROR the server logged.
 #
+# Webhooks: the server may deliver to plain-http loopback targets, and every subscription
+# the run makes points at a local sink (openapi_check_hooks.py --sink), which answers 204, or
+# 500 under /fail; no delivery leaves the machine. Before fuzzing, the script makes a
+# subscription of each kind with a delivery, so that the webhook and delivery operations
+# are called with real ids too (see openapi_check_hooks.py).
+#
 # Settings (environment):
 #   OPENAPI_CHECK_BACKENDS      backends to check, default "sqlite postgres"
 #   OPENAPI_CHECK_MAX_EXAMPLES  examples per operation and phase, default 100 (about a minute
@@ -30,6 +36,8 @@ KEY="hw_live_openapicheck$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 || true
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/openapi-check.XXXXXX")"
 SERVER_PID=""
 FUZZER_PID=""
+SINK_PID=""
+SINK_URL=""
 PG_SCHEMA=""
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -57,9 +65,18 @@ drop_schema() {
     fi
 }
 
+stop_sink() {
+    if [[ -n "$SINK_PID" ]]; then
+        kill "$SINK_PID" 2>/dev/null || true
+        wait "$SINK_PID" 2>/dev/null || true
+        SINK_PID=""
+    fi
+}
+
 cleanup() {
     stop_fuzzer
     stop_server
+    stop_sink
     drop_schema
     rm -rf "$WORK"
 }
@@ -85,6 +102,7 @@ start_server() {
     HIREWIRE_RATE_LIMITS__CANDIDATE_SEARCH=1000000 \
     HIREWIRE_RATE_LIMITS__CANDIDATE_READ=1000000 \
     HIREWIRE_RATE_LIMITS__DEFAULT=1000000 \
+    HIREWIRE_WEBHOOKS__ALLOW_INSECURE_TARGETS=true \
     RUST_LOG="${RUST_LOG:-info}" \
         "$BIN" serve --bind 127.0.0.1:0 --database-url "$url" --log-format json >"$server_log" 2>&1 &
     SERVER_PID=$!
@@ -109,6 +127,44 @@ start_server() {
     return 1
 }
 
+# Starts the webhook sink on a free port of 127.0.0.1 and waits for it. Sets SINK_PID and
+# SINK_URL.
+start_sink() {
+    local sink_log="$1" port="" i
+    "$VENV/bin/python" "$ROOT/scripts/openapi_check_hooks.py" --sink >"$sink_log" 2>&1 &
+    SINK_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        port="$(sed -n 's/^LISTENING \([0-9]*\)$/\1/p' "$sink_log" | head -n1)"
+        if [[ -n "$port" ]]; then
+            SINK_URL="http://127.0.0.1:$port"
+            return 0
+        fi
+        if ! kill -0 "$SINK_PID" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+    done
+    cat "$sink_log" >&2
+    echo "the webhook sink did not start" >&2
+    return 1
+}
+
+# `first_delivery WEBHOOK_ID STATUS`: waits until the subscription has a delivery in STATUS
+# and prints its id.
+first_delivery() {
+    local id="" i
+    for ((i = 0; i < 100; i++)); do
+        id="$(api GET "/api/v1/webhooks/$1/deliveries?status=$2" | json_get "v['items'][0]['id'] if v['items'] else ''")" || return 1
+        if [[ -n "$id" ]]; then
+            echo "$id"
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "webhook $1 never had a $2 delivery" >&2
+    return 1
+}
+
 # Runs every check against one backend, leaving its server running for the caller to stop.
 # It is called in an `||` list, where `set -e` does not apply, so each step that can fail
 # says `|| return 1`.
@@ -130,6 +186,8 @@ check_backend() {
             ;;
     esac
 
+    start_sink "$out/sink.log" || return 1
+    log "[$backend] webhook sink on $SINK_URL"
     log "[$backend] starting hirewire serve"
     start_server "$url" "$out/server.log" || return 1
     log "[$backend] serving on $BASE_URL"
@@ -143,6 +201,21 @@ check_backend() {
     own_key_id="$(api GET /api/v1/keys?limit=200 | json_get "next(k['id'] for k in v['items'] if '$KEY'.startswith(k['prefix']))")" || return 1
     spare_key_id="$(api POST /api/v1/keys '{"name": "openapi-check spare", "scopes": ["jobs:read"]}' | json_get "v['id']")" || return 1
 
+    # Webhook fixtures: one subscription whose deliveries succeed, one whose deliveries
+    # fail, a ping delivered to each, and spares for DELETE to remove.
+    local event_types ok_hook fail_hook ok_delivery fail_delivery spare_hooks="" spare i
+    event_types="$(api GET /api/v1/event-types | json_get "','.join(['*'] + [t['type'] for t in v['items'] if t['type'] != 'ping'])")" || return 1
+    ok_hook="$(api POST /api/v1/webhooks "{\"url\": \"$SINK_URL/ok\", \"events\": [\"*\"], \"description\": \"openapi-check: succeeds\"}" | json_get "v['id']")" || return 1
+    fail_hook="$(api POST /api/v1/webhooks "{\"url\": \"$SINK_URL/fail\", \"events\": [\"*\"], \"description\": \"openapi-check: fails\"}" | json_get "v['id']")" || return 1
+    for ((i = 0; i < 3; i++)); do
+        spare="$(api POST /api/v1/webhooks "{\"url\": \"$SINK_URL/ok\", \"events\": [\"job.created\"], \"is_active\": false, \"description\": \"openapi-check: spare\"}" | json_get "v['id']")" || return 1
+        spare_hooks="${spare_hooks:+$spare_hooks,}$spare"
+    done
+    api POST "/api/v1/webhooks/$ok_hook/test" '{}' >/dev/null || return 1
+    api POST "/api/v1/webhooks/$fail_hook/test" '{}' >/dev/null || return 1
+    ok_delivery="$(first_delivery "$ok_hook" succeeded)" || return 1
+    fail_delivery="$(first_delivery "$fail_hook" failed)" || return 1
+
     log "[$backend] schemathesis: $MAX_EXAMPLES examples per operation, seed $SEED"
     # Run from the scratch directory: schemathesis keeps local state in ./.schemathesis.
     # In the background and waited for, so that a signal to this script stops it at once.
@@ -151,6 +224,9 @@ check_backend() {
         cd "$out" || exit 1
         export SCHEMATHESIS_HOOKS="$ROOT/scripts/openapi_check_hooks.py"
         export OPENAPI_CHECK_OWN_KEY_ID="$own_key_id" OPENAPI_CHECK_SPARE_KEY_ID="$spare_key_id"
+        export OPENAPI_CHECK_SINK_URL="$SINK_URL" OPENAPI_CHECK_EVENT_TYPES="$event_types"
+        export OPENAPI_CHECK_WEBHOOK_IDS="$ok_hook,$fail_hook" OPENAPI_CHECK_SPARE_WEBHOOK_IDS="$spare_hooks"
+        export OPENAPI_CHECK_DELIVERY_IDS="$ok_delivery,$fail_delivery"
         exec "$VENV/bin/schemathesis" run "$out/openapi.json" \
             --url "$BASE_URL" \
             --header "Authorization: Bearer $KEY" \
@@ -165,6 +241,8 @@ check_backend() {
     FUZZER_PID=$!
     wait "$FUZZER_PID" || status=$?
     FUZZER_PID=""
+
+    log "[$backend] the webhook sink has answered $(grep -c '^204 ' "$out/sink.log" || true) deliveries with 204 and $(grep -c '^500 ' "$out/sink.log" || true) with 500"
 
     # A 5xx is caught above; this also catches errors that did not reach a response.
     if grep -q '"level":"ERROR"' "$out/server.log"; then
@@ -193,6 +271,7 @@ for backend in $BACKENDS; do
     SECONDS=0
     check_backend "$backend" || failed="$failed $backend"
     stop_server
+    stop_sink
     drop_schema
     log "[$backend] took ${SECONDS}s"
 done

@@ -72,3 +72,9 @@ CREATE TABLE webhook_attempts (
     succeeded BOOLEAN NOT NULL
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempt);
+
+-- Deliveries are a work queue: each row is updated when leased and again when done, and the
+-- claim scans walk the dead index entries that leaves until VACUUM clears them. Vacuum these
+-- tables early and without throttling instead of after a fifth of them has changed.
+ALTER TABLE webhook_deliveries SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
+ALTER TABLE events SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);

@@ -51,9 +51,17 @@ async fn receive(State(r): State<Arc<Receiver>>, body: Bytes) -> StatusCode {
         && let Ok(b) = serde_json::from_slice::<Body>(&body)
     {
         let now = Instant::now();
-        let at = r.committed.lock().ok().and_then(|mut c| c.remove(&b.event_id));
+        let at = r
+            .committed
+            .lock()
+            .ok()
+            .and_then(|mut c| c.remove(&b.event_id));
         if let (Some(at), Ok(mut l)) = (at, r.latencies.lock()) {
-            l.push(now.saturating_duration_since(at).as_micros().min(u32::MAX as u128) as u32);
+            l.push(
+                now.saturating_duration_since(at)
+                    .as_micros()
+                    .min(u32::MAX as u128) as u32,
+            );
         }
     }
     r.count.fetch_add(1, Ordering::Relaxed);
@@ -307,7 +315,11 @@ async fn main() {
                     commit(store.as_ref(), std::slice::from_ref(&e))
                         .await
                         .expect("commit");
-                    receiver.committed.lock().unwrap().insert(id, Instant::now());
+                    receiver
+                        .committed
+                        .lock()
+                        .unwrap()
+                        .insert(id, Instant::now());
                     wake.events_written();
                 });
                 while writers.try_join_next().is_some() {}

@@ -5,12 +5,50 @@ use hirewire_core::ids::new_id;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_envelope, eventually, send, spawn};
+use crate::helpers::{Backend, TestApp, assert_envelope, eventually, send, spawn_with};
+use crate::receiver::Receiver;
 
 crate::on_both_backends!(
     another_tenants_ids_answer_exactly_like_missing_ones,
     lists_show_only_the_callers_tenant
 );
+
+/// Tenant A subscribes to a local receiver, so its webhooks have real deliveries: the
+/// server must allow plain-http loopback targets.
+async fn spawn(b: Backend) -> Option<TestApp> {
+    spawn_with(b, |c| {
+        c.webhooks.allow_insecure_targets = true;
+        c.webhooks.poll_interval_ms = 50;
+    })
+    .await
+}
+
+/// Subscribes the admin key's tenant to `url`; returns the subscription.
+async fn subscribe(app: &TestApp, url: &str, events: Value) -> Value {
+    let (s, created) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": url, "events": events, "description": "Tenant A's hook"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{created}");
+    created
+}
+
+/// Waits until the subscription has a delivery that succeeded, and returns that delivery.
+async fn succeeded_delivery(app: &TestApp, hook: &str) -> Value {
+    eventually(15, || async {
+        let (s, page) = app
+            .get(&format!(
+                "/api/v1/webhooks/{hook}/deliveries?status=succeeded"
+            ))
+            .await;
+        assert_eq!(s, 200, "{page}");
+        page["items"].as_array().unwrap().first().cloned()
+    })
+    .await
+    .expect("tenant A's delivery never succeeded")
+}
 
 /// Sends a request and returns its status and body, with the request id blanked out so that
 /// bodies of different requests can be compared byte for byte.
@@ -47,8 +85,20 @@ async fn answer(
 
 async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
     let Some(app) = spawn(b).await else { return };
+    let rx = Receiver::start().await;
+    let hook = subscribe(&app, &rx.url, json!(["job.created"])).await;
+    let hook_id = hook["id"].as_str().unwrap().to_string();
     let job = app.create_job("Tenant A's job").await;
     let job_id = job["id"].as_str().unwrap().to_string();
+    let delivery = succeeded_delivery(&app, &hook_id).await;
+    let delivery_id = delivery["id"].as_str().unwrap().to_string();
+    let (s, hook) = app.get(&format!("/api/v1/webhooks/{hook_id}")).await;
+    assert_eq!(s, 200, "{hook}");
+    let (s, delivery) = app
+        .get(&format!("/api/v1/webhook-deliveries/{delivery_id}"))
+        .await;
+    assert_eq!(s, 200, "{delivery}");
+    let received = rx.received().len();
     let (s, created) = app
         .post(
             "/api/v1/keys",
@@ -63,9 +113,14 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
 
     let patch = json!({"title": "Taken over by B"});
     let rotate = json!({"grace_period_seconds": 3600});
+    let hook_patch = json!({"url": "http://127.0.0.1:9/taken-over-by-b", "is_active": false,
+                            "description": "Taken over by B"});
+    let recover = json!({"since": "2020-01-01T00:00:00Z"});
     // (method, route with `{id}`, body, the owner's id, an id of the same kind that exists nowhere, a malformed one)
     let missing_job = new_id("job");
     let missing_key = new_id("key");
+    let missing_hook = new_id("whk");
+    let missing_delivery = new_id("dlv");
     let routes: Vec<(Method, &str, Option<&Value>, &str, &str, &str)> = vec![
         (
             Method::GET,
@@ -147,6 +202,78 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
             &missing_key,
             "key_nonsense",
         ),
+        (
+            Method::GET,
+            "/api/v1/webhooks/{id}",
+            None,
+            &hook_id,
+            &missing_hook,
+            "whk_nonsense",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/webhooks/{id}",
+            Some(&hook_patch),
+            &hook_id,
+            &missing_hook,
+            "whk_nonsense",
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/webhooks/{id}",
+            None,
+            &hook_id,
+            &missing_hook,
+            "whk_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/webhooks/{id}/rotate-secret",
+            None,
+            &hook_id,
+            &missing_hook,
+            "whk_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/webhooks/{id}/test",
+            None,
+            &hook_id,
+            &missing_hook,
+            "whk_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/webhooks/{id}/recover",
+            Some(&recover),
+            &hook_id,
+            &missing_hook,
+            "whk_nonsense",
+        ),
+        (
+            Method::GET,
+            "/api/v1/webhooks/{id}/deliveries",
+            None,
+            &hook_id,
+            &missing_hook,
+            "whk_nonsense",
+        ),
+        (
+            Method::GET,
+            "/api/v1/webhook-deliveries/{id}",
+            None,
+            &delivery_id,
+            &missing_delivery,
+            "dlv_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/webhook-deliveries/{id}/retry",
+            None,
+            &delivery_id,
+            &missing_delivery,
+            "dlv_nonsense",
+        ),
     ];
     for (method, route, body, owned, missing, malformed) in routes {
         let path = |id: &str| route.replace("{id}", id);
@@ -196,6 +323,29 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
         200,
         "A's key still works"
     );
+    let (s, hook_after) = app.get(&format!("/api/v1/webhooks/{hook_id}")).await;
+    assert_eq!(s, 200, "tenant B deleted A's webhook: {hook_after}");
+    assert_eq!(hook_after, hook, "tenant B changed A's webhook");
+    assert_eq!(hook_after["revision"], 1, "{hook_after}");
+    assert_eq!(hook_after["is_active"], true, "{hook_after}");
+    assert!(
+        hook_after["previous_secret_expires_at"].is_null(),
+        "tenant B rotated A's secret: {hook_after}"
+    );
+    let (_, delivery_after) = app
+        .get(&format!("/api/v1/webhook-deliveries/{delivery_id}"))
+        .await;
+    assert_eq!(delivery_after, delivery, "tenant B changed A's delivery");
+    let (_, all) = app
+        .get(&format!("/api/v1/webhooks/{hook_id}/deliveries"))
+        .await;
+    assert_eq!(
+        all["items"].as_array().unwrap().len(),
+        1,
+        "tenant B's ping, retry or recover reached A's webhook: {all}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(rx.received().len(), received, "A's receiver got more");
     let types: Vec<String> = app
         .events(&app.tenant_id)
         .await
@@ -208,6 +358,9 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
 
 async fn lists_show_only_the_callers_tenant(b: Backend) {
     let Some(app) = spawn(b).await else { return };
+    let rx = Receiver::start().await;
+    let hook = subscribe(&app, &rx.url, json!(["job.created", "job.published"])).await;
+    let hook_id = hook["id"].as_str().unwrap().to_string();
     let job = app.create_job("Tenant A's job").await;
     let job_id = job["id"].as_str().unwrap().to_string();
     assert_eq!(
@@ -242,11 +395,15 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         .unwrap()
         .key
         .id;
+    let delivery = succeeded_delivery(&app, &hook_id).await;
+    let delivery_id = delivery["id"].as_str().unwrap().to_string();
     let a_ids = [
         job_id.as_str(),
         a_key_id.as_str(),
         admin_id.as_str(),
         app.tenant_id.as_str(),
+        hook_id.as_str(),
+        delivery_id.as_str(),
     ];
 
     // A sees its own, in every list: so the checks below look for something that exists.
@@ -264,14 +421,28 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
     .await;
     assert!(a_seen.is_some(), "A's call records never appeared");
     app.settle().await;
-    for path in ["/api/v1/jobs", "/api/v1/keys", "/api/v1/events"] {
+    for path in [
+        "/api/v1/jobs",
+        "/api/v1/keys",
+        "/api/v1/events",
+        "/api/v1/webhooks",
+    ] {
         let (s, list) = app.get(path).await;
         assert_eq!(s, 200);
+        let text = list.to_string();
         assert!(
-            list.to_string().contains(&job_id) || list.to_string().contains(&a_key_id),
+            text.contains(&job_id) || text.contains(&a_key_id) || text.contains(&hook_id),
             "A's {path} lacks A's objects: {list}"
         );
     }
+    let (s, a_deliveries) = app
+        .get(&format!("/api/v1/webhooks/{hook_id}/deliveries"))
+        .await;
+    assert_eq!(s, 200, "{a_deliveries}");
+    assert!(
+        a_deliveries.to_string().contains(&delivery_id),
+        "A's deliveries lack A's delivery: {a_deliveries}"
+    );
 
     let (b_tenant, b_key) = app.other_tenant("b", 10).await;
     // B does things of its own, so that its lists are not trivially empty.
@@ -282,6 +453,13 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
     .await;
     assert_eq!(s, 201);
     let b_job_id = b_job["id"].as_str().unwrap().to_string();
+    let (s, b_hook) =
+        send(app.with_key(&b_key, Method::POST, "/api/v1/webhooks").json(
+            &json!({"url": "http://127.0.0.1:9/b-hook", "events": ["*"], "is_active": false}),
+        ))
+        .await;
+    assert_eq!(s, 201, "{b_hook}");
+    let b_hook_id = b_hook["id"].as_str().unwrap().to_string();
     let b_seen = eventually(10, || async {
         let (_, audit) =
             send(app.with_key(&b_key, Method::GET, "/api/v1/audit-events?kind=request")).await;
@@ -298,6 +476,7 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         "/api/v1/audit-events?limit=200",
         "/api/v1/audit-events?kind=change&limit=200",
         "/api/v1/events?limit=200",
+        "/api/v1/webhooks?limit=200&include_total=true",
     ];
     for path in lists {
         let res = app
@@ -324,6 +503,20 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
     let (_, keys) =
         send(app.with_key(&b_key, Method::GET, "/api/v1/keys?include_total=true")).await;
     assert_eq!(keys["total"], 1, "B has one key: {keys}");
+    let (_, hooks) =
+        send(app.with_key(&b_key, Method::GET, "/api/v1/webhooks?include_total=true")).await;
+    assert_eq!(hooks["total"], 1, "B has one webhook: {hooks}");
+    assert_eq!(hooks["items"][0]["id"], b_hook_id.as_str(), "{hooks}");
+    // A's webhook's deliveries are not B's to list.
+    let (s, body) = send(app.with_key(
+        &b_key,
+        Method::GET,
+        &format!("/api/v1/webhooks/{hook_id}/deliveries"),
+    ))
+    .await;
+    assert_eq!(s, 404, "B lists A's deliveries: {body}");
+    assert_envelope(&body, "not_found");
+    assert!(!body.to_string().contains(&delivery_id), "{body}");
     let (_, events) = send(app.with_key(&b_key, Method::GET, "/api/v1/events")).await;
     let events = events["items"].as_array().unwrap();
     assert_eq!(events.len(), 1, "{events:?}");
@@ -336,6 +529,7 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
             e["entity_id"].is_null()
                 || e["entity_id"] == b_job_id.as_str()
                 || e["entity_id"] == b_tenant.as_str()
+                || e["entity_id"] == b_hook_id.as_str()
                 || e["entity_type"] == "key",
             "{e}"
         );
@@ -356,4 +550,7 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
     assert!(!a_events.to_string().contains(&b_job_id));
     let (_, a_audit) = app.get("/api/v1/audit-events?limit=200").await;
     assert!(!a_audit.to_string().contains(&b_job_id));
+    let (_, a_hooks) = app.get("/api/v1/webhooks").await;
+    assert!(!a_hooks.to_string().contains(&b_hook_id));
+    assert!(!a_audit.to_string().contains(&b_hook_id));
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod conventions;
+mod interop;
 mod isolation;
 mod jobs;
 mod keys;

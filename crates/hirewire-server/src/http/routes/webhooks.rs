@@ -40,8 +40,8 @@ pub struct WebhookWithSecret {
 pub struct DeliveryWithAttempts {
     #[serde(flatten)]
     pub delivery: Delivery,
-    /// Oldest first.
-    pub attempts: Vec<Attempt>,
+    /// Every attempt, oldest first (`attempts` is their count).
+    pub attempt_log: Vec<Attempt>,
 }
 
 /// Paging for listing subscriptions.
@@ -335,7 +335,7 @@ pub async fn get_delivery(
         .map_err(ApiError::internal)?;
     Ok(Json(DeliveryWithAttempts {
         delivery: stored.delivery,
-        attempts,
+        attempt_log: attempts,
     }))
 }
 
