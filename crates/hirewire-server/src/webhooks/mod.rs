@@ -35,7 +35,7 @@ const RECORD_BATCH: usize = 500;
 /// Deliveries leased per claim, at most.
 const CLAIM_BATCH: i64 = 200;
 /// How long the claimer lets finished requests accumulate while others are in flight.
-const CLAIM_COALESCE: Duration = Duration::from_millis(2);
+const CLAIM_COALESCE: Duration = Duration::from_millis(5);
 
 /// Wakes the engine's tasks when there is work.
 #[derive(Clone, Default)]
