@@ -292,6 +292,10 @@ pub trait Store:
     async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// Housekeeping of the work-queue tables, run every few seconds by each process.
+    async fn maintain(&self) -> StoreResult<()> {
+        Ok(())
+    }
     /// The backend's name, for logs and metrics.
     fn backend(&self) -> &'static str;
 }

@@ -103,6 +103,9 @@ impl Workers {
             let s = s.clone();
             async move {
                 crate::metrics::upkeep();
+                if let Err(e) = s.store.maintain().await {
+                    tracing::warn!(error = %e, "store housekeeping failed");
+                }
                 if let Ok(depth) = s.store.outbox_depth().await {
                     metrics::gauge!("outbox_depth").set(depth as f64);
                 }

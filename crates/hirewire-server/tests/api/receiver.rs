@@ -80,6 +80,11 @@ async fn receive(
         StatusCode::from_u16(inner.status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK);
     let retry_after = inner.retry_after.load(Ordering::SeqCst);
     let mut res = (status, "receiver says hello").into_response();
+    if status.is_redirection() {
+        // Somewhere the sender must not go: the receiver itself, so a follow would show.
+        res.headers_mut()
+            .insert("location", "/hook?followed=1".parse().unwrap());
+    }
     if retry_after > 0 {
         res.headers_mut()
             .insert("retry-after", retry_after.to_string().parse().unwrap());

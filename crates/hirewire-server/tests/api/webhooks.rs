@@ -24,6 +24,7 @@ crate::on_both_backends!(
     after_rotation_both_secrets_sign_for_a_while,
     event_types_come_with_schemas,
     connections_are_pooled_and_reused,
+    redirects_are_not_followed,
 );
 
 /// Settings for webhook tests: local plain-http receivers allowed, quick retries.
@@ -667,5 +668,27 @@ async fn connections_are_pooled_and_reused(b: Backend) {
         peers.len() <= 3,
         "30 deliveries one after another used {} connections",
         peers.len()
+    );
+}
+
+async fn redirects_are_not_followed(b: Backend) {
+    let Some(app) = spawn_with(b, |c| {
+        fast(c);
+        c.webhooks.max_attempts = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    let rx = Receiver::start().await;
+    rx.answer(307);
+    let (hook, _) = subscribe(&app, &rx.url, json!(["job.created"])).await;
+    app.create_job("Redirected").await;
+    let dead = wait_for_status(&app, &hook, "dead", 1).await;
+    assert_eq!(dead[0]["last_status_code"], 307);
+    assert_eq!(
+        rx.received().len(),
+        1,
+        "a redirect is a failed attempt, never followed"
     );
 }
