@@ -66,7 +66,7 @@ fi
 # Medians per scenario.
 python3 - "$LINES" <<'PY'
 import statistics, sys
-rows = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[1]) if line.strip()]
+rows = [dict(kv.split("=", 1) for kv in line.split() if "=" in kv) for line in open(sys.argv[1]) if line.startswith("mode=")]
 groups = {}
 for r in rows:
     key = (r["mode"], r["backend"], r["subscriptions"])
