@@ -204,9 +204,10 @@ async fn claimer(state: AppState, done: mpsc::Sender<Done>, mut stop: watch::Rec
             }
         }
     }
-    // Let requests under way finish so that their outcome is recorded; what does not finish
-    // in time is sent again once its lease runs out.
-    let grace = Duration::from_secs(state.config.shutdown_timeout_secs.min(5));
+    // Let requests under way finish so that their outcome is recorded, briefly: the process
+    // must exit within 10 s of SIGTERM and the HTTP drain came first. What does not finish
+    // is sent again once its lease runs out.
+    let grace = Duration::from_secs(state.config.shutdown_timeout_secs.min(2));
     let _ = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
     tasks.abort_all();
 }
