@@ -717,8 +717,6 @@ async fn webhooks_dispatch_claim_and_record() {
             succeeded: false,
         };
         let outcome = AttemptOutcome {
-            tenant_id: tenant.id.clone(),
-            subscription_id: sub_id.clone(),
             attempt: attempt.clone(),
             retry_after: None,
         };

@@ -366,11 +366,10 @@ impl Default for DisablePolicy {
     }
 }
 
-/// What an attempt came to, as the engine reports it.
+/// What an attempt came to, as the engine reports it; it travels with its delivery, which
+/// says whose it is.
 #[derive(Debug, Clone)]
 pub struct AttemptOutcome {
-    pub tenant_id: String,
-    pub subscription_id: String,
     pub attempt: Attempt,
     /// The receiver's `Retry-After` on 429 or 503.
     pub retry_after: Option<Duration>,
@@ -585,8 +584,6 @@ mod tests {
 
     fn failure(at: DateTime<Utc>, status: Option<u16>) -> AttemptOutcome {
         AttemptOutcome {
-            tenant_id: "ten_1".into(),
-            subscription_id: "whk_1".into(),
             retry_after: None,
             attempt: Attempt {
                 id: "att_1".into(),

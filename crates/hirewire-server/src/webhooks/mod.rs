@@ -49,6 +49,11 @@ impl Wake {
     pub fn events_written(&self) {
         self.outbox.notify_one();
     }
+
+    /// Says that deliveries were scheduled for now (a retry, a recovery).
+    pub fn deliveries_due(&self) {
+        self.deliveries.notify_one();
+    }
 }
 
 /// Wakes the dispatcher after every successful write through the API.

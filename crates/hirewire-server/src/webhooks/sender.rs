@@ -101,8 +101,6 @@ impl Sender {
         metrics::histogram!("webhook_attempt_duration_seconds")
             .record(clock.elapsed().as_secs_f64());
         AttemptOutcome {
-            tenant_id: c.delivery.tenant_id.clone(),
-            subscription_id: c.delivery.delivery.subscription_id.clone(),
             attempt,
             retry_after,
         }
@@ -164,11 +162,11 @@ impl Sender {
                 Ok(None) | Err(_) => break,
             }
         }
-        let mut cut = excerpt.len().min(RESPONSE_EXCERPT_BYTES);
-        let mut text = String::from_utf8_lossy(&excerpt[..cut]).into_owned();
+        excerpt.truncate(RESPONSE_EXCERPT_BYTES);
+        // A character cut in half becomes U+FFFD, which may take the text past the limit.
+        let mut text = String::from_utf8_lossy(&excerpt).into_owned();
         while text.len() > RESPONSE_EXCERPT_BYTES {
-            cut -= 1;
-            text = String::from_utf8_lossy(&excerpt[..cut]).into_owned();
+            text.pop();
         }
         Ok((status, headers, text))
     }

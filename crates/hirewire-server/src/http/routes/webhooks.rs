@@ -269,6 +269,7 @@ pub async fn recover(
         input.since,
     )
     .await?;
+    app.wake.deliveries_due();
     Ok(Json(RecoverResult { retried }))
 }
 
@@ -348,7 +349,7 @@ pub async fn retry_delivery(
     ActionJson(EmptyBody {}): ActionJson<EmptyBody>,
 ) -> ApiResult<Json<Delivery>> {
     let d = webhooks::retry_delivery(app.store.as_ref(), &auth.actor, delivery_id(&id)?).await?;
-    app.wake.events_written();
+    app.wake.deliveries_due();
     Ok(Json(d))
 }
 
