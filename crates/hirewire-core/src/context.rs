@@ -15,6 +15,8 @@ pub struct Actor {
     pub request_id: Option<String>,
     /// The W3C trace id of the request.
     pub trace_id: Option<String>,
+    /// The asynchronous operation under way, whose `reference_id` the events it causes carry.
+    pub reference_id: Option<String>,
 }
 
 impl Actor {

@@ -54,6 +54,26 @@ pub const CATALOG: &[EventType] = &[
         "JobEventData",
     ),
     event_type(
+        "candidate.created",
+        "A candidate was created, through the API or from an uploaded CV (then nearly empty until `candidate.parsed`).",
+        "CandidateEventData",
+    ),
+    event_type(
+        "candidate.updated",
+        "Fields of a candidate changed; `changed_fields` names them (provenance paths such as `email`, `profile.work`).",
+        "CandidateEventData",
+    ),
+    event_type(
+        "candidate.parsed",
+        "A CV was parsed and merged into the candidate; `changed_fields` names what the parse filled or replaced.",
+        "CandidateEventData",
+    ),
+    event_type(
+        "candidate.deleted",
+        "A candidate was erased (right to erasure): only its id remains.",
+        "CandidateDeletedData",
+    ),
+    event_type(
         "webhook.disabled",
         "A webhook subscription was switched off after repeated failures or a 410 Gone.",
         "WebhookDisabledData",
@@ -80,6 +100,24 @@ pub struct JobEventData {
     /// `job.published`, `job.closed`, `job.expired`: the status before the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<crate::model::JobStatus>,
+}
+
+/// The `data` of `candidate.created`, `candidate.updated` and `candidate.parsed`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CandidateEventData {
+    pub candidate: crate::model::Candidate,
+    /// `candidate.updated`, `candidate.parsed`: the fields that changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_fields: Option<Vec<String>>,
+    /// `candidate.parsed`: the document that was parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<String>,
+}
+
+/// The `data` of `candidate.deleted`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CandidateDeletedData {
+    pub candidate_id: String,
 }
 
 /// The `data` of `webhook.disabled`.

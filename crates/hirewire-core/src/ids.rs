@@ -13,6 +13,8 @@ pub mod prefix {
     pub const WEBHOOK: &str = "whk";
     pub const DELIVERY: &str = "dlv";
     pub const ATTEMPT: &str = "att";
+    pub const CANDIDATE: &str = "cand";
+    pub const DOCUMENT: &str = "doc";
 }
 
 /// A new id with the given prefix, e.g. `job_01936c2b5f8e7a0b9c1d2e3f40516273`.

@@ -7,14 +7,27 @@ use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
 use crate::event::Event;
+use crate::model::search::SearchQuery;
 use crate::model::{
-    Attempt, AuditEvent, AuditQuery, Delivery, DeliveryQuery, Job, JobQuery, KeyQuery,
-    StoredDelivery, StoredKey, StoredSubscription, SubscriptionQuery, Tenant,
+    Attempt, AuditEvent, AuditQuery, Candidate, CandidateKeys, CandidateQuery, Delivery,
+    DeliveryQuery, Document, ExternalId, Job, JobQuery, KeyQuery, OperationKind, StoredDelivery,
+    StoredKey, StoredOperation, StoredSubscription, SubscriptionQuery, Tenant,
 };
 use crate::page::Page;
 
 /// The result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a guarded write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// The row was written.
+    Written,
+    /// The stored revision was not the one expected; nothing was written.
+    Stale,
+    /// A unique value (an email, an external id) belongs to another row; nothing was written.
+    Duplicate,
+}
 
 /// A unit of work: one database transaction. Dropping it without [`Tx::commit`] rolls back.
 #[async_trait]
@@ -49,6 +62,94 @@ pub trait Tx: Send {
         now: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<(String, Job)>>;
+
+    /// Inserts a candidate with its lookup keys; `Duplicate` when its email or one of its
+    /// external ids is already taken in the tenant.
+    async fn insert_candidate(
+        &mut self,
+        tenant_id: &str,
+        candidate: &Candidate,
+        keys: &CandidateKeys,
+    ) -> StoreResult<WriteOutcome>;
+    /// Reads a candidate of the tenant and locks it until the transaction ends.
+    async fn lock_candidate(&mut self, tenant_id: &str, id: &str)
+    -> StoreResult<Option<Candidate>>;
+    /// Writes back a candidate whose stored revision is `previous_revision`.
+    async fn update_candidate(
+        &mut self,
+        tenant_id: &str,
+        candidate: &Candidate,
+        keys: &CandidateKeys,
+        previous_revision: i64,
+    ) -> StoreResult<WriteOutcome>;
+    /// The id of a candidate of the tenant, other than `except_id`, with this email key or one
+    /// of these external ids.
+    async fn find_candidate(
+        &mut self,
+        tenant_id: &str,
+        email_key: Option<&str>,
+        external_ids: &[ExternalId],
+        except_id: Option<&str>,
+    ) -> StoreResult<Option<String>>;
+    /// Erases a candidate: the row, its documents and their contents, its lookup keys, and
+    /// the personal data in its outbox events (replaced by the bare id).
+    async fn erase_candidate(&mut self, tenant_id: &str, id: &str) -> StoreResult<()>;
+
+    /// Inserts a document and its content.
+    async fn insert_document(
+        &mut self,
+        tenant_id: &str,
+        document: &Document,
+        content: &[u8],
+    ) -> StoreResult<()>;
+    /// Reads a document of the tenant and locks it until the transaction ends.
+    async fn lock_document(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Document>>;
+    /// Writes back a document's parse status, and the text extracted from it with its search
+    /// tokens.
+    async fn update_document(
+        &mut self,
+        tenant_id: &str,
+        document: &Document,
+        text: Option<(&str, &str)>,
+    ) -> StoreResult<()>;
+    /// Rewrites a candidate's search entry: its record's tokens and its latest parsed
+    /// document's.
+    async fn reindex_candidate(
+        &mut self,
+        tenant_id: &str,
+        candidate_id: &str,
+        keys: &CandidateKeys,
+    ) -> StoreResult<()>;
+
+    /// Inserts an operation.
+    async fn insert_operation(&mut self, operation: &StoredOperation) -> StoreResult<()>;
+    /// Leases up to `limit` pending operations of this kind, of any tenant, whose lease is
+    /// free, oldest first, until `lease_until`, counting an attempt on each.
+    async fn claim_operations(
+        &mut self,
+        kind: OperationKind,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredOperation>>;
+    /// Writes back an operation's status, input (progress), result or error and lease.
+    async fn update_operation(&mut self, operation: &StoredOperation) -> StoreResult<()>;
+    /// Stores a chunk of an import's body.
+    async fn insert_import_chunk(
+        &mut self,
+        reference_id: &str,
+        seq: i64,
+        first_row: i64,
+        data: &[u8],
+    ) -> StoreResult<()>;
+    /// A chunk of an import's body: the number of its first row, and its bytes.
+    async fn import_chunk(
+        &mut self,
+        reference_id: &str,
+        seq: i64,
+    ) -> StoreResult<Option<(i64, Vec<u8>)>>;
+    /// Drops the chunks of an import.
+    async fn delete_import_chunks(&mut self, reference_id: &str) -> StoreResult<()>;
 
     /// Appends an event to the outbox.
     async fn append_event(&mut self, event: &Event) -> StoreResult<()>;
@@ -173,6 +274,52 @@ pub trait JobStore {
     async fn list_jobs(&self, tenant_id: &str, query: &JobQuery) -> StoreResult<Page<Job>>;
 }
 
+/// Candidates and their documents.
+#[async_trait]
+pub trait CandidateStore {
+    /// A candidate of the tenant.
+    async fn candidate(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Candidate>>;
+    /// A page of the tenant's candidates.
+    async fn list_candidates(
+        &self,
+        tenant_id: &str,
+        query: &CandidateQuery,
+    ) -> StoreResult<Page<Candidate>>;
+    /// A document of the tenant.
+    async fn document(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Document>>;
+    /// Every document of a candidate, newest first.
+    async fn list_documents(
+        &self,
+        tenant_id: &str,
+        candidate_id: &str,
+    ) -> StoreResult<Vec<Document>>;
+    /// The bytes of a document of the tenant.
+    async fn document_content(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// A page of the tenant's candidates matching a search, best first, with their scores.
+    async fn search_candidates(
+        &self,
+        tenant_id: &str,
+        query: &SearchQuery,
+    ) -> StoreResult<Page<(Candidate, i64)>>;
+    /// The text of each candidate's latest parsed document, for highlights.
+    async fn latest_document_texts(
+        &self,
+        tenant_id: &str,
+        candidate_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>>;
+}
+
+/// Asynchronous operations.
+#[async_trait]
+pub trait OperationStore {
+    /// An operation of the tenant.
+    async fn operation(
+        &self,
+        tenant_id: &str,
+        reference_id: &str,
+    ) -> StoreResult<Option<StoredOperation>>;
+}
+
 /// The outbox of events.
 #[async_trait]
 pub trait EventStore {
@@ -280,6 +427,8 @@ pub trait Store:
     TenantStore
     + KeyStore
     + JobStore
+    + CandidateStore
+    + OperationStore
     + EventStore
     + WebhookStore
     + AuditStore

@@ -178,6 +178,7 @@ pub async fn middleware(
         client_id: authed.client_id.clone(),
         request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
         trace_id: authed.trace_id.clone(),
+        reference_id: None,
     };
     req.extensions_mut().insert(Auth {
         key_id: stored.key.id.clone(),

@@ -141,6 +141,8 @@ pub struct Config {
     pub json_body_limit: usize,
     /// Largest document upload accepted, in bytes.
     pub document_body_limit: usize,
+    /// Largest bulk import accepted, in bytes (it is stored in chunks, never held whole).
+    pub import_body_limit: usize,
     pub rate_limits: RateLimits,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
@@ -155,9 +157,23 @@ pub struct Config {
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout_secs: u64,
     pub webhooks: WebhookSettings,
+    /// How many CVs this process parses at once (0: one per core).
+    pub parse_workers: usize,
+    /// How long one CV may take to parse before its operation fails.
+    pub parse_timeout_secs: u64,
     /// The plaintext of the admin key that the first start creates (else one is generated).
     #[serde(skip_serializing)]
     pub bootstrap_key: Option<String>,
+}
+
+impl Config {
+    /// How many CVs this process parses at once.
+    pub fn parse_workers(&self) -> usize {
+        match self.parse_workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
 }
 
 impl Default for Config {
@@ -169,6 +185,7 @@ impl Default for Config {
             log_format: "text".into(),
             json_body_limit: 1024 * 1024,
             document_body_limit: 10 * 1024 * 1024,
+            import_body_limit: 512 * 1024 * 1024,
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
             key_cache_ttl_secs: 10,
@@ -177,6 +194,8 @@ impl Default for Config {
             key_use_flush_interval_ms: 5000,
             shutdown_timeout_secs: 8,
             webhooks: WebhookSettings::default(),
+            parse_workers: 0,
+            parse_timeout_secs: 30,
             bootstrap_key: None,
         }
     }

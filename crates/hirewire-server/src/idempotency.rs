@@ -84,14 +84,17 @@ async fn run(app: AppState, req: Request, next: Next) -> ApiResult<Response> {
         return Ok(next.run(req).await);
     };
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, app.config.json_body_limit)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                Code::PayloadTooLarge,
-                "The request body is larger than the server accepts.",
-            )
-        })?;
+    // Uploads are larger than JSON bodies; the handler applies the exact limit of its route.
+    let limit = app
+        .config
+        .json_body_limit
+        .max(app.config.document_body_limit);
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            Code::PayloadTooLarge,
+            "The request body is larger than the server accepts.",
+        )
+    })?;
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str());
     hasher.update(b" ");

@@ -7,6 +7,7 @@
 //! never claim the same row.
 
 mod audit;
+mod candidates;
 mod events;
 mod idempotency;
 mod jobs;

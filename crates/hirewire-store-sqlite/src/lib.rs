@@ -7,6 +7,7 @@
 //! writes can then never fail to upgrade its lock halfway.
 
 mod audit;
+mod candidates;
 mod events;
 mod idempotency;
 mod jobs;

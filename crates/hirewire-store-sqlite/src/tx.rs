@@ -4,11 +4,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hirewire_core::event::Event;
 use hirewire_core::model::{
-    Attempt, AuditEvent, Delivery, Job, StoredDelivery, StoredKey, StoredSubscription, Tenant,
+    Attempt, AuditEvent, Candidate, CandidateKeys, Delivery, Document, ExternalId, Job,
+    OperationKind, StoredDelivery, StoredKey, StoredOperation, StoredSubscription, Tenant,
 };
-use hirewire_core::store::{StoreResult, Tx};
+use hirewire_core::store::{StoreResult, Tx, WriteOutcome};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
+use crate::candidates::{self, candidate_from_row};
 use crate::events::event_from_row;
 use crate::jobs::job_from_row;
 use crate::keys::key_from_row;
@@ -197,6 +199,126 @@ impl Tx for SqliteTx {
         rows.iter()
             .map(|r| Ok((r.text("tenant_id")?, job_from_row(r)?)))
             .collect()
+    }
+
+    async fn insert_candidate(
+        &mut self,
+        tenant_id: &str,
+        c: &Candidate,
+        keys: &CandidateKeys,
+    ) -> StoreResult<WriteOutcome> {
+        candidates::insert(&mut self.tx, tenant_id, c, keys).await
+    }
+
+    async fn lock_candidate(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<Candidate>> {
+        let row = sqlx::query("SELECT * FROM candidates WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .or_store()?;
+        row.as_ref().map(candidate_from_row).transpose()
+    }
+
+    async fn update_candidate(
+        &mut self,
+        tenant_id: &str,
+        c: &Candidate,
+        keys: &CandidateKeys,
+        previous_revision: i64,
+    ) -> StoreResult<WriteOutcome> {
+        candidates::update(&mut self.tx, tenant_id, c, keys, previous_revision).await
+    }
+
+    async fn find_candidate(
+        &mut self,
+        tenant_id: &str,
+        email_key: Option<&str>,
+        external_ids: &[ExternalId],
+        except_id: Option<&str>,
+    ) -> StoreResult<Option<String>> {
+        candidates::find(&mut self.tx, tenant_id, email_key, external_ids, except_id).await
+    }
+
+    async fn erase_candidate(&mut self, tenant_id: &str, id: &str) -> StoreResult<()> {
+        candidates::erase(&mut self.tx, tenant_id, id).await
+    }
+
+    async fn insert_document(
+        &mut self,
+        tenant_id: &str,
+        d: &Document,
+        content: &[u8],
+    ) -> StoreResult<()> {
+        candidates::insert_document(&mut self.tx, tenant_id, d, content).await
+    }
+
+    async fn lock_document(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Document>> {
+        candidates::lock_document(&mut self.tx, tenant_id, id).await
+    }
+
+    async fn update_document(
+        &mut self,
+        tenant_id: &str,
+        d: &Document,
+        text: Option<(&str, &str)>,
+    ) -> StoreResult<()> {
+        candidates::update_document(&mut self.tx, tenant_id, d, text).await
+    }
+
+    async fn reindex_candidate(
+        &mut self,
+        _tenant_id: &str,
+        candidate_id: &str,
+        keys: &CandidateKeys,
+    ) -> StoreResult<()> {
+        candidates::write_search(&mut self.tx, candidate_id, keys)
+            .await
+            .or_store()
+    }
+
+    async fn insert_operation(&mut self, o: &StoredOperation) -> StoreResult<()> {
+        candidates::insert_operation(&mut self.tx, o).await
+    }
+
+    async fn claim_operations(
+        &mut self,
+        kind: OperationKind,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredOperation>> {
+        candidates::claim_operations(&mut self.tx, kind, now, lease_until, limit).await
+    }
+
+    async fn update_operation(&mut self, o: &StoredOperation) -> StoreResult<()> {
+        candidates::update_operation(&mut self.tx, o).await
+    }
+
+    async fn insert_import_chunk(
+        &mut self,
+        reference_id: &str,
+        seq: i64,
+        first_row: i64,
+        data: &[u8],
+    ) -> StoreResult<()> {
+        candidates::insert_import_chunk(&mut self.tx, reference_id, seq, first_row, data).await
+    }
+
+    async fn import_chunk(
+        &mut self,
+        reference_id: &str,
+        seq: i64,
+    ) -> StoreResult<Option<(i64, Vec<u8>)>> {
+        candidates::import_chunk(&mut self.tx, reference_id, seq).await
+    }
+
+    async fn delete_import_chunks(&mut self, reference_id: &str) -> StoreResult<()> {
+        candidates::delete_import_chunks(&mut self.tx, reference_id).await
     }
 
     async fn append_event(&mut self, e: &Event) -> StoreResult<()> {

@@ -27,6 +27,7 @@ Settings (flags win over HIREWIRE_* variables, which win over the --config TOML 
   bootstrap_key               HIREWIRE_BOOTSTRAP_KEY                 generated on the first start
   json_body_limit             HIREWIRE_JSON_BODY_LIMIT               1048576 bytes
   document_body_limit         HIREWIRE_DOCUMENT_BODY_LIMIT           10485760 bytes
+  import_body_limit           HIREWIRE_IMPORT_BODY_LIMIT             536870912 bytes
   rate_limits.jobs            HIREWIRE_RATE_LIMITS__JOBS             100 per minute per key
   rate_limits.candidate_search HIREWIRE_RATE_LIMITS__CANDIDATE_SEARCH 30 per minute per key
   rate_limits.candidate_read  HIREWIRE_RATE_LIMITS__CANDIDATE_READ   60 per minute per key
@@ -49,6 +50,8 @@ Settings (flags win over HIREWIRE_* variables, which win over the --config TOML 
   webhooks.disable_min_span_secs HIREWIRE_WEBHOOKS__DISABLE_MIN_SPAN_SECS 3600 (0: ten in a row)
   webhooks.lease_secs         HIREWIRE_WEBHOOKS__LEASE_SECS          60
   webhooks.poll_interval_ms   HIREWIRE_WEBHOOKS__POLL_INTERVAL_MS    250
+  parse_workers               HIREWIRE_PARSE_WORKERS                 0 (one CV parser per core)
+  parse_timeout_secs          HIREWIRE_PARSE_TIMEOUT_SECS            30
 Logs go to stderr; HIREWIRE_LOG sets the filter (e.g. debug).";
 
 /// Hirewire: the API-first applicant tracking system.
@@ -76,6 +79,19 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Parse CVs (PDF, DOCX, ODT, HTML, TXT) and print each profile as JSON, one object per
+    /// file and line; no server or database needed.
+    Parse {
+        /// The files to parse.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also print the text extracted from each file, in reading order.
+        #[arg(long)]
+        text: bool,
+        /// Indent the JSON.
+        #[arg(long)]
+        pretty: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,6 +182,11 @@ fn domain(e: DomainError) -> anyhow::Error {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Parse {
+            files,
+            text,
+            pretty,
+        } => crate::parse::run(&files, text, pretty),
         Command::Migrate { database_url } => {
             let url = db(database_url);
             stores::open(&url).await?;

@@ -1,6 +1,7 @@
 //! `hirewire`: the server, migrations and the admin commands (DESIGN §2).
 
 mod cli;
+mod parse;
 mod settings;
 mod stores;
 

@@ -17,6 +17,7 @@ const KEYS: &[&str] = &[
     "log_format",
     "json_body_limit",
     "document_body_limit",
+    "import_body_limit",
     "rate_limits",
     "trusted_proxies",
     "key_cache_ttl_secs",
@@ -25,6 +26,8 @@ const KEYS: &[&str] = &[
     "key_use_flush_interval_ms",
     "shutdown_timeout_secs",
     "webhooks",
+    "parse_workers",
+    "parse_timeout_secs",
     "bootstrap_key",
 ];
 

@@ -403,3 +403,63 @@ fn serve_runs_on_postgresql_from_a_url() {
         }
     });
 }
+
+#[test]
+fn parse_prints_one_profile_per_file_without_a_server() {
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../hirewire-cv/tests/fixtures/cvs"
+    );
+    let out = std::process::Command::new(BIN)
+        .args([
+            "parse",
+            &format!("{fixtures}/01-jose-martinez-lopez.pdf"),
+            &format!("{fixtures}/02-zoe-bronte-walsh.docx"),
+        ])
+        .output()
+        .expect("run hirewire parse");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["format"], "pdf");
+    assert_eq!(lines[0]["profile"]["basics"]["name"], "José Martínez-López");
+    assert_eq!(lines[1]["format"], "docx");
+    assert_eq!(lines[1]["profile"]["basics"]["name"], "Zoë Brontë-Walsh");
+
+    // A file that is not a CV: its line says why, the others still print, the exit is 1.
+    let dir = std::env::temp_dir().join(format!("hirewire-parse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("photo.pdf");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    let out = std::process::Command::new(BIN)
+        .args([
+            "parse",
+            png.to_str().unwrap(),
+            &format!("{fixtures}/06-francois-lefevre.txt"),
+        ])
+        .output()
+        .expect("run hirewire parse");
+    assert!(!out.status.success());
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported")
+    );
+    assert_eq!(lines[1]["format"], "txt");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 2 files"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

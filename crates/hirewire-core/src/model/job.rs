@@ -15,29 +15,6 @@ const MAX_SHORT: usize = 200;
 const MAX_SKILLS: usize = 100;
 const MAX_YEARS: f64 = 60.0;
 
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        pub enum $name { $(#[serde(rename = $wire)] #[schema(rename = $wire)] $variant,)+ }
-
-        impl $name {
-            /// Every value, in documentation order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The wire and storage name.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire,)+ }
-            }
-
-            /// Parses a wire or storage name.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($wire => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
 string_enum! {
     /// Where a job is in its life.
     JobStatus { Draft => "draft", Active => "active", Closed => "closed", Expired => "expired" }
@@ -294,7 +271,11 @@ impl JobSortField {
     }
 }
 
-fn clean_text(field: &str, value: Option<String>, max: usize) -> DomainResult<Option<String>> {
+pub(crate) fn clean_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> DomainResult<Option<String>> {
     match value {
         None => Ok(None),
         Some(v) => {
@@ -375,7 +356,7 @@ fn clean_skills(skills: Vec<JobSkill>) -> DomainResult<Vec<JobSkill>> {
         .collect()
 }
 
-fn check_email(field: &str, v: &str) -> DomainResult<()> {
+pub(crate) fn check_email(field: &str, v: &str) -> DomainResult<()> {
     let ok = v.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty()
             && domain.contains('.')
@@ -392,7 +373,7 @@ fn check_email(field: &str, v: &str) -> DomainResult<()> {
     }
 }
 
-fn check_url(field: &str, v: &str) -> DomainResult<()> {
+pub(crate) fn check_url(field: &str, v: &str) -> DomainResult<()> {
     let ok = (v.starts_with("https://") || v.starts_with("http://"))
         && v.len() > 10
         && !v.chars().any(char::is_whitespace);

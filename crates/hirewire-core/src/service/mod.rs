@@ -1,6 +1,9 @@
 //! Domain operations: each validates its input, applies the rules of the model and writes the
 //! change, its event and its audit record in one unit of work.
 
+pub mod candidates;
+pub mod documents;
+pub mod imports;
 pub mod jobs;
 pub mod keys;
 pub mod tenants;
@@ -35,9 +38,13 @@ pub(crate) async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -
             event_type: change.action.to_string(),
             created_at: now,
             tenant_id: actor.tenant_id.clone(),
-            reference_id: None,
+            reference_id: actor.reference_id.clone(),
             data,
-            causation_id: actor.request_id.clone(),
+            // An operation's events carry its reference id as their cause, as DESIGN §3 says.
+            causation_id: actor
+                .reference_id
+                .clone()
+                .or_else(|| actor.request_id.clone()),
             trace_id: actor.trace_id.clone(),
             subscription_id: None,
         };

@@ -276,6 +276,9 @@ pub mod scopes {
     markers!(
         JobsRead,
         JobsWrite,
+        CandidatesRead,
+        CandidatesWrite,
+        CvSearch,
         KeysManage,
         AuditRead,
         WebhooksManage,

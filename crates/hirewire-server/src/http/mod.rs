@@ -6,6 +6,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod request_id;
 pub mod routes;
+pub mod upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -19,7 +20,9 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::http::error::{ApiError, Code};
-use crate::http::routes::{audit, events, health, jobs, keys, tenant, webhooks};
+use crate::http::routes::{
+    audit, candidates, events, health, imports, jobs, keys, skills, tenant, webhooks,
+};
 use crate::state::AppState;
 use crate::{audit_log, auth, idempotency, metrics, ratelimit};
 
@@ -30,6 +33,26 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::get_job, jobs::update_job, jobs::delete_job))
         .routes(routes!(jobs::publish_job))
         .routes(routes!(jobs::close_job))
+        .routes(routes!(
+            candidates::list_candidates,
+            candidates::create_candidate
+        ))
+        .routes(routes!(candidates::search_candidates))
+        .routes(routes!(skills::list_skills))
+        .routes(routes!(
+            candidates::get_candidate,
+            candidates::update_candidate,
+            candidates::delete_candidate
+        ))
+        .routes(routes!(
+            candidates::upload_document,
+            candidates::list_documents
+        ))
+        .routes(routes!(candidates::get_document))
+        .routes(routes!(candidates::get_document_content))
+        .routes(routes!(candidates::get_operation))
+        .routes(routes!(imports::create_import))
+        .routes(routes!(imports::export))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::get_key, keys::delete_key))
         .routes(routes!(keys::revoke_key))

@@ -18,11 +18,16 @@ use crate::http::error::ErrorBody;
         hirewire_core::event::Event,
         hirewire_core::event::JobEventData,
         hirewire_core::event::WebhookDisabledData,
-        hirewire_core::event::PingData
+        hirewire_core::event::PingData,
+        hirewire_core::event::CandidateEventData,
+        hirewire_core::event::CandidateDeletedData
     )),
     modifiers(&Security),
     tags(
         (name = "jobs", description = "Jobs (requirements): draft, publish, close, expire."),
+        (name = "candidates", description = "Candidates, their CVs and other documents, parsed into JSON Resume profiles."),
+        (name = "skills", description = "The skills taxonomy: normalisation and autocomplete."),
+        (name = "operations", description = "Asynchronous operations (CV parsing, imports) accepted with 202 and a `reference_id`."),
         (name = "keys", description = "API keys: scoped, expiring, revocable, rotatable."),
         (name = "tenant", description = "The caller's tenant and its credits."),
         (name = "audit", description = "Every API call and every change."),

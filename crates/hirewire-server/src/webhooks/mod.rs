@@ -42,6 +42,7 @@ const CLAIM_COALESCE: Duration = Duration::from_millis(5);
 pub struct Wake {
     outbox: Arc<Notify>,
     deliveries: Arc<Notify>,
+    operations: Arc<Notify>,
 }
 
 impl Wake {
@@ -53,6 +54,16 @@ impl Wake {
     /// Says that deliveries were scheduled for now (a retry, a recovery).
     pub fn deliveries_due(&self) {
         self.deliveries.notify_one();
+    }
+
+    /// Says that background operations (CV parses) were queued.
+    pub fn operations_queued(&self) {
+        self.operations.notify_one();
+    }
+
+    /// Resolves when [`Wake::operations_queued`] is called.
+    pub async fn operations_notified(&self) {
+        self.operations.notified().await;
     }
 }
 

@@ -206,6 +206,8 @@ pub fn test_config() -> Config {
     c.key_use_flush_interval_ms = 100;
     c.rate_limits.jobs = 100_000;
     c.rate_limits.default = 100_000;
+    c.rate_limits.candidate_read = 100_000;
+    c.rate_limits.candidate_search = 100_000;
     c
 }
 

@@ -109,6 +109,33 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
     let key_id = created["id"].as_str().unwrap().to_string();
     let a_key_plaintext = created["key"].as_str().unwrap().to_string();
     let a_credits = app.credits(&app.tenant_id).await;
+    let (s, candidate) = app
+        .post(
+            "/api/v1/candidates",
+            json!({"first_name": "Ana", "email": "ana@example.com"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{candidate}");
+    let candidate_id = candidate["id"].as_str().unwrap().to_string();
+    let (s, upload) = send(
+        app.req(
+            Method::POST,
+            &format!("/api/v1/candidates/{candidate_id}/documents"),
+        )
+        .header("Content-Type", "text/plain")
+        .body("Ana Conceição\nana@example.com\n"),
+    )
+    .await;
+    assert_eq!(s, 202, "{upload}");
+    let document_id = upload["document_id"].as_str().unwrap().to_string();
+    let reference_id = upload["reference_id"].as_str().unwrap().to_string();
+    let parsed = eventually(15, || async {
+        let (_, op) = app.get(&format!("/api/v1/operations/{reference_id}")).await;
+        (op["status"] == "succeeded").then_some(())
+    })
+    .await;
+    assert!(parsed.is_some(), "A's document was not parsed");
+    let (_, candidate) = app.get(&format!("/api/v1/candidates/{candidate_id}")).await;
     let (b_tenant, b_key) = app.other_tenant("b", 10).await;
 
     let patch = json!({"title": "Taken over by B"});
@@ -121,6 +148,10 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
     let missing_key = new_id("key");
     let missing_hook = new_id("whk");
     let missing_delivery = new_id("dlv");
+    let missing_candidate = new_id("cand");
+    let missing_document = new_id("doc");
+    let missing_reference = hirewire_core::ids::new_reference_id();
+    let candidate_patch = json!({"first_name": "Taken over by B"});
     let routes: Vec<(Method, &str, Option<&Value>, &str, &str, &str)> = vec![
         (
             Method::GET,
@@ -274,6 +305,70 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
             &missing_delivery,
             "dlv_nonsense",
         ),
+        (
+            Method::GET,
+            "/api/v1/candidates/{id}",
+            None,
+            &candidate_id,
+            &missing_candidate,
+            "cand_nonsense",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/candidates/{id}",
+            Some(&candidate_patch),
+            &candidate_id,
+            &missing_candidate,
+            "cand_nonsense",
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/candidates/{id}",
+            None,
+            &candidate_id,
+            &missing_candidate,
+            "cand_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/candidates/{id}/documents",
+            Some(&candidate_patch),
+            &candidate_id,
+            &missing_candidate,
+            "cand_nonsense",
+        ),
+        (
+            Method::GET,
+            "/api/v1/candidates/{id}/documents",
+            None,
+            &candidate_id,
+            &missing_candidate,
+            "cand_nonsense",
+        ),
+        (
+            Method::GET,
+            "/api/v1/documents/{id}",
+            None,
+            &document_id,
+            &missing_document,
+            "doc_nonsense",
+        ),
+        (
+            Method::GET,
+            "/api/v1/documents/{id}/content",
+            None,
+            &document_id,
+            &missing_document,
+            "doc_nonsense",
+        ),
+        (
+            Method::GET,
+            "/api/v1/operations/{id}",
+            None,
+            &reference_id,
+            &missing_reference,
+            "nonsense",
+        ),
     ];
     for (method, route, body, owned, missing, malformed) in routes {
         let path = |id: &str| route.replace("{id}", id);
@@ -323,6 +418,13 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
         200,
         "A's key still works"
     );
+    let (s, candidate_after) = app.get(&format!("/api/v1/candidates/{candidate_id}")).await;
+    assert_eq!(s, 200, "tenant B erased A's candidate: {candidate_after}");
+    assert_eq!(candidate_after, candidate, "tenant B changed A's candidate");
+    let (_, docs) = app
+        .get(&format!("/api/v1/candidates/{candidate_id}/documents"))
+        .await;
+    assert_eq!(docs["items"].as_array().unwrap().len(), 1, "{docs}");
     let (s, hook_after) = app.get(&format!("/api/v1/webhooks/{hook_id}")).await;
     assert_eq!(s, 200, "tenant B deleted A's webhook: {hook_after}");
     assert_eq!(hook_after, hook, "tenant B changed A's webhook");
@@ -352,7 +454,10 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
         .into_iter()
         .map(|e| e.event_type)
         .collect();
-    assert_eq!(types, ["job.created"]);
+    assert_eq!(
+        types,
+        ["job.created", "candidate.created", "candidate.parsed"]
+    );
     assert!(app.events(&b_tenant).await.is_empty());
 }
 
@@ -397,6 +502,14 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         .id;
     let delivery = succeeded_delivery(&app, &hook_id).await;
     let delivery_id = delivery["id"].as_str().unwrap().to_string();
+    let (s, candidate) = app
+        .post(
+            "/api/v1/candidates",
+            json!({"first_name": "Ana", "email": "ana@example.com", "tags": ["shared-tag"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{candidate}");
+    let candidate_id = candidate["id"].as_str().unwrap().to_string();
     let a_ids = [
         job_id.as_str(),
         a_key_id.as_str(),
@@ -404,6 +517,7 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         app.tenant_id.as_str(),
         hook_id.as_str(),
         delivery_id.as_str(),
+        candidate_id.as_str(),
     ];
 
     // A sees its own, in every list: so the checks below look for something that exists.
@@ -426,12 +540,16 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         "/api/v1/keys",
         "/api/v1/events",
         "/api/v1/webhooks",
+        "/api/v1/candidates",
     ] {
         let (s, list) = app.get(path).await;
         assert_eq!(s, 200);
         let text = list.to_string();
         assert!(
-            text.contains(&job_id) || text.contains(&a_key_id) || text.contains(&hook_id),
+            text.contains(&job_id)
+                || text.contains(&a_key_id)
+                || text.contains(&hook_id)
+                || text.contains(&candidate_id),
             "A's {path} lacks A's objects: {list}"
         );
     }
@@ -460,6 +578,13 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         .await;
     assert_eq!(s, 201, "{b_hook}");
     let b_hook_id = b_hook["id"].as_str().unwrap().to_string();
+    // Dedupe is per tenant: B may hold a candidate with A's candidate's email.
+    let (s, b_candidate) = send(
+        app.with_key(&b_key, Method::POST, "/api/v1/candidates")
+            .json(&json!({"first_name": "Ana (B)", "email": "ana@example.com"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{b_candidate}");
     let b_seen = eventually(10, || async {
         let (_, audit) =
             send(app.with_key(&b_key, Method::GET, "/api/v1/audit-events?kind=request")).await;
@@ -477,6 +602,10 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         "/api/v1/audit-events?kind=change&limit=200",
         "/api/v1/events?limit=200",
         "/api/v1/webhooks?limit=200&include_total=true",
+        "/api/v1/candidates?limit=200&include_total=true",
+        "/api/v1/candidates?email=ana%40example.com",
+        "/api/v1/candidates?tag=shared-tag",
+        "/api/v1/candidates?name=ana",
     ];
     for path in lists {
         let res = app
@@ -519,9 +648,10 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
     assert!(!body.to_string().contains(&delivery_id), "{body}");
     let (_, events) = send(app.with_key(&b_key, Method::GET, "/api/v1/events")).await;
     let events = events["items"].as_array().unwrap();
-    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[0]["event"], "job.created");
-    assert_eq!(events[0]["tenant_id"], b_tenant.as_str());
+    assert_eq!(events[1]["event"], "candidate.created");
+    assert!(events.iter().all(|e| e["tenant_id"] == b_tenant.as_str()));
     let (_, audit) =
         send(app.with_key(&b_key, Method::GET, "/api/v1/audit-events?limit=200")).await;
     for e in audit["items"].as_array().unwrap() {
@@ -530,6 +660,7 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
                 || e["entity_id"] == b_job_id.as_str()
                 || e["entity_id"] == b_tenant.as_str()
                 || e["entity_id"] == b_hook_id.as_str()
+                || e["entity_id"] == b_candidate["id"]
                 || e["entity_type"] == "key",
             "{e}"
         );

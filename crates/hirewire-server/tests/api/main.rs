@@ -3,7 +3,9 @@
 mod helpers;
 
 mod audit;
+mod candidates;
 mod conventions;
+mod imports;
 mod interop;
 mod isolation;
 mod jobs;

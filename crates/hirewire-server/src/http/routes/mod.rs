@@ -2,10 +2,13 @@
 //! call the domain, shape the answer.
 
 pub mod audit;
+pub mod candidates;
 pub mod events;
 pub mod health;
+pub mod imports;
 pub mod jobs;
 pub mod keys;
+pub mod skills;
 pub mod tenant;
 pub mod webhooks;
 

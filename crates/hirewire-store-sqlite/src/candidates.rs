@@ -1,0 +1,793 @@
+//! Candidates, their documents and operations.
+
+use async_trait::async_trait;
+use hirewire_core::model::search::SearchQuery;
+use hirewire_core::model::{
+    Candidate, CandidateKeys, CandidateQuery, Document, DocumentFormat, ExternalId, Operation,
+    OperationKind, OperationStatus, ParseStatus, StoredOperation,
+};
+use hirewire_core::page::Page;
+use hirewire_core::store::{CandidateStore, OperationStore, StoreResult, WriteOutcome};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use crate::SqliteStore;
+use crate::rows::{OrStore, RowExt, push_keyset, ts, ts_opt};
+
+fn json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+pub(crate) fn candidate_from_row(r: &SqliteRow) -> StoreResult<Candidate> {
+    Ok(Candidate {
+        id: r.text("id")?,
+        first_name: r.text_opt("first_name")?,
+        last_name: r.text_opt("last_name")?,
+        email: r.text_opt("email")?,
+        phone: r.text_opt("phone")?,
+        external_ids: r.json("external_ids")?,
+        tags: r.json("tags")?,
+        source: r.text_opt("source")?,
+        profile: r.json("profile")?,
+        provenance: r.json("provenance")?,
+        revision: r.int("revision")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+pub(crate) fn document_from_row(r: &SqliteRow) -> StoreResult<Document> {
+    Ok(Document {
+        id: r.text("id")?,
+        candidate_id: r.text("candidate_id")?,
+        filename: r.text_opt("filename")?,
+        content_type: r.text("content_type")?,
+        format: r.parsed("format", DocumentFormat::parse)?,
+        size_bytes: r.int("size_bytes")?,
+        sha256: r.text("sha256")?,
+        parse_status: r.parsed("parse_status", ParseStatus::parse)?,
+        parse_error: r.text_opt("parse_error")?,
+        reference_id: r.text("reference_id")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+pub(crate) fn operation_from_row(r: &SqliteRow) -> StoreResult<StoredOperation> {
+    let opt_json = |col: &str| -> StoreResult<Option<serde_json::Value>> {
+        r.text_opt(col)?
+            .map(|s| serde_json::from_str(&s).or_store())
+            .transpose()
+    };
+    Ok(StoredOperation {
+        operation: Operation {
+            reference_id: r.text("reference_id")?,
+            kind: r.parsed("kind", OperationKind::parse)?,
+            status: r.parsed("status", OperationStatus::parse)?,
+            result: opt_json("result")?,
+            error: opt_json("error")?
+                .map(serde_json::from_value)
+                .transpose()
+                .or_store()?,
+            created_at: r.time("created_at")?,
+            updated_at: r.time("updated_at")?,
+            finished_at: r.time_opt("finished_at")?,
+        },
+        tenant_id: r.text("tenant_id")?,
+        subject_id: r.text_opt("subject_id")?,
+        input: opt_json("input")?,
+        attempts: r.int("attempts")?,
+        lease_until: r.time_opt("lease_until")?,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Rewrites a candidate's full-text entry: its record's tokens, then its latest parsed
+/// document's.
+pub(crate) async fn write_search(
+    conn: &mut SqliteConnection,
+    candidate_id: &str,
+    keys: &CandidateKeys,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM candidate_search WHERE rowid = (SELECT seq FROM candidates WHERE id = $1)",
+    )
+    .bind(candidate_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO candidate_search (rowid, skills, titles, doc) SELECT seq, $2, $3, $4 || COALESCE((          SELECT ' hwsep ' || search_text FROM documents WHERE candidate_id = $1 AND parse_status = 'parsed' AND search_text IS NOT NULL          ORDER BY updated_at DESC, id DESC LIMIT 1), '') FROM candidates WHERE id = $1",
+    )
+    .bind(candidate_id)
+    .bind(&keys.search.skills)
+    .bind(&keys.search.titles)
+    .bind(&keys.search.doc)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Rewrites a candidate's rows in the lookup tables.
+async fn write_lookups(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    c: &Candidate,
+    keys: &CandidateKeys,
+) -> Result<(), sqlx::Error> {
+    for table in [
+        "candidate_external_ids",
+        "candidate_skills",
+        "candidate_tags",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE candidate_id = $1"
+        )))
+        .bind(&c.id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for x in &c.external_ids {
+        sqlx::query("INSERT INTO candidate_external_ids (tenant_id, source, external_id, candidate_id) VALUES ($1, $2, $3, $4)")
+            .bind(tenant_id)
+            .bind(&x.source)
+            .bind(&x.id)
+            .bind(&c.id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (table, column, values) in [
+        ("candidate_skills", "skill", &keys.skills),
+        ("candidate_tags", "tag", &keys.tags),
+    ] {
+        for v in values {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {table} (tenant_id, {column}, candidate_id) VALUES ($1, $2, $3)"
+            )))
+            .bind(tenant_id)
+            .bind(v)
+            .bind(&c.id)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    write_search(conn, &c.id, keys).await
+}
+
+/// Inserts a candidate and its lookup rows; a taken email or external id is `Duplicate`.
+pub(crate) async fn insert(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    c: &Candidate,
+    keys: &CandidateKeys,
+) -> StoreResult<WriteOutcome> {
+    let inserted = sqlx::query(
+        "INSERT INTO candidates (id, tenant_id, first_name, last_name, email, phone, external_ids, tags, source, profile, provenance, \
+         email_key, phone_key, name_key, location_key, source_key, total_experience_years, revision, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+    )
+    .bind(&c.id)
+    .bind(tenant_id)
+    .bind(&c.first_name)
+    .bind(&c.last_name)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(json(&c.external_ids))
+    .bind(json(&c.tags))
+    .bind(&c.source)
+    .bind(json(&c.profile))
+    .bind(json(&c.provenance))
+    .bind(&keys.email)
+    .bind(&keys.phone)
+    .bind(&keys.name)
+    .bind(&keys.location)
+    .bind(c.source.as_deref().map(hirewire_core::model::candidate::fold))
+    .bind(c.profile.total_experience_years)
+    .bind(c.revision)
+    .bind(ts(&c.created_at))
+    .bind(ts(&c.updated_at))
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e) => return Ok(WriteOutcome::Duplicate),
+        other => {
+            other.or_store()?;
+        }
+    }
+    match write_lookups(conn, tenant_id, c, keys).await {
+        Ok(()) => Ok(WriteOutcome::Written),
+        Err(e) if is_unique_violation(&e) => Ok(WriteOutcome::Duplicate),
+        Err(e) => Err(hirewire_core::StoreError::new(e)),
+    }
+}
+
+/// Writes back a candidate whose stored revision is `previous_revision`.
+pub(crate) async fn update(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    c: &Candidate,
+    keys: &CandidateKeys,
+    previous_revision: i64,
+) -> StoreResult<WriteOutcome> {
+    let updated = sqlx::query(
+        "UPDATE candidates SET first_name = $3, last_name = $4, email = $5, phone = $6, external_ids = $7, tags = $8, source = $9, \
+         profile = $10, provenance = $11, email_key = $12, phone_key = $13, name_key = $14, location_key = $15, source_key = $16, \
+         total_experience_years = $17, revision = $18, updated_at = $19 WHERE id = $1 AND tenant_id = $2 AND revision = $20",
+    )
+    .bind(&c.id)
+    .bind(tenant_id)
+    .bind(&c.first_name)
+    .bind(&c.last_name)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(json(&c.external_ids))
+    .bind(json(&c.tags))
+    .bind(&c.source)
+    .bind(json(&c.profile))
+    .bind(json(&c.provenance))
+    .bind(&keys.email)
+    .bind(&keys.phone)
+    .bind(&keys.name)
+    .bind(&keys.location)
+    .bind(c.source.as_deref().map(hirewire_core::model::candidate::fold))
+    .bind(c.profile.total_experience_years)
+    .bind(c.revision)
+    .bind(ts(&c.updated_at))
+    .bind(previous_revision)
+    .execute(&mut *conn)
+    .await;
+    match updated {
+        Err(e) if is_unique_violation(&e) => return Ok(WriteOutcome::Duplicate),
+        Err(e) => return Err(hirewire_core::StoreError::new(e)),
+        Ok(done) if done.rows_affected() != 1 => return Ok(WriteOutcome::Stale),
+        Ok(_) => {}
+    }
+    match write_lookups(conn, tenant_id, c, keys).await {
+        Ok(()) => Ok(WriteOutcome::Written),
+        Err(e) if is_unique_violation(&e) => Ok(WriteOutcome::Duplicate),
+        Err(e) => Err(hirewire_core::StoreError::new(e)),
+    }
+}
+
+/// The id of a candidate of the tenant, other than `except_id`, with this email key or one of
+/// these external ids.
+pub(crate) async fn find(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    email_key: Option<&str>,
+    external_ids: &[ExternalId],
+    except_id: Option<&str>,
+) -> StoreResult<Option<String>> {
+    let except = except_id.unwrap_or("");
+    if let Some(email) = email_key {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM candidates WHERE tenant_id = $1 AND email_key = $2 AND id <> $3",
+        )
+        .bind(tenant_id)
+        .bind(email)
+        .bind(except)
+        .fetch_optional(&mut *conn)
+        .await
+        .or_store()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    for x in external_ids {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT candidate_id FROM candidate_external_ids WHERE tenant_id = $1 AND source = $2 AND external_id = $3 AND candidate_id <> $4",
+        )
+        .bind(tenant_id)
+        .bind(&x.source)
+        .bind(&x.id)
+        .bind(except)
+        .fetch_optional(&mut *conn)
+        .await
+        .or_store()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// Erases a candidate with everything that cascades from it, and blanks the personal data in
+/// the events that carried it (webhook payloads are built from these rows at send time).
+pub(crate) async fn erase(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    id: &str,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM candidate_search WHERE rowid = (SELECT seq FROM candidates WHERE id = $1 AND tenant_id = $2)")
+        .bind(id)
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await
+        .or_store()?;
+    sqlx::query("DELETE FROM candidates WHERE id = $1 AND tenant_id = $2")
+        .bind(id)
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await
+        .or_store()?;
+    sqlx::query("UPDATE events SET data = $3 WHERE tenant_id = $1 AND instr(data, $2) > 0")
+        .bind(tenant_id)
+        .bind(format!("\"{id}\""))
+        .bind(json(
+            &serde_json::json!({ "candidate_id": id, "erased": true }),
+        ))
+        .execute(&mut *conn)
+        .await
+        .or_store()?;
+    Ok(())
+}
+
+pub(crate) async fn insert_document(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    d: &Document,
+    content: &[u8],
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO documents (id, tenant_id, candidate_id, filename, content_type, format, size_bytes, sha256, parse_status, parse_error, \
+         reference_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&d.id)
+    .bind(tenant_id)
+    .bind(&d.candidate_id)
+    .bind(&d.filename)
+    .bind(&d.content_type)
+    .bind(d.format.as_str())
+    .bind(d.size_bytes)
+    .bind(&d.sha256)
+    .bind(d.parse_status.as_str())
+    .bind(&d.parse_error)
+    .bind(&d.reference_id)
+    .bind(ts(&d.created_at))
+    .bind(ts(&d.updated_at))
+    .execute(&mut *conn)
+    .await
+    .or_store()?;
+    sqlx::query("INSERT INTO document_contents (document_id, content) VALUES ($1, $2)")
+        .bind(&d.id)
+        .bind(content)
+        .execute(&mut *conn)
+        .await
+        .or_store()?;
+    Ok(())
+}
+
+pub(crate) async fn lock_document(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    id: &str,
+) -> StoreResult<Option<Document>> {
+    let row = sqlx::query("SELECT * FROM documents WHERE id = $1 AND tenant_id = $2")
+        .bind(id)
+        .bind(tenant_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .or_store()?;
+    row.as_ref().map(document_from_row).transpose()
+}
+
+pub(crate) async fn update_document(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    d: &Document,
+    text: Option<(&str, &str)>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE documents SET parse_status = $3, parse_error = $4, text = COALESCE($5, text), search_text = COALESCE($6, search_text), \
+                 updated_at = $7 WHERE id = $1 AND tenant_id = $2")
+        .bind(&d.id)
+        .bind(tenant_id)
+        .bind(d.parse_status.as_str())
+        .bind(&d.parse_error)
+        .bind(text.map(|t| t.0))
+        .bind(text.map(|t| t.1))
+        .bind(ts(&d.updated_at))
+        .execute(&mut *conn)
+        .await
+        .or_store()?;
+    Ok(())
+}
+
+pub(crate) async fn insert_operation(
+    conn: &mut SqliteConnection,
+    o: &StoredOperation,
+) -> StoreResult<()> {
+    let op = &o.operation;
+    sqlx::query(
+        "INSERT INTO operations (reference_id, tenant_id, kind, status, subject_id, input, result, error, attempts, lease_until, \
+         created_at, updated_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&op.reference_id)
+    .bind(&o.tenant_id)
+    .bind(op.kind.as_str())
+    .bind(op.status.as_str())
+    .bind(&o.subject_id)
+    .bind(o.input.as_ref().map(json))
+    .bind(op.result.as_ref().map(json))
+    .bind(op.error.as_ref().map(json))
+    .bind(o.attempts)
+    .bind(ts_opt(&o.lease_until))
+    .bind(ts(&op.created_at))
+    .bind(ts(&op.updated_at))
+    .bind(ts_opt(&op.finished_at))
+    .execute(&mut *conn)
+    .await
+    .or_store()?;
+    Ok(())
+}
+
+/// Leases due operations. The caller's transaction began with `BEGIN IMMEDIATE`, so no other
+/// process claims between this read and this write.
+pub(crate) async fn claim_operations(
+    conn: &mut SqliteConnection,
+    kind: OperationKind,
+    now: chrono::DateTime<chrono::Utc>,
+    lease_until: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> StoreResult<Vec<StoredOperation>> {
+    let rows = sqlx::query(
+        "UPDATE operations SET attempts = attempts + 1, lease_until = $3 WHERE reference_id IN \
+         (SELECT reference_id FROM operations WHERE kind = $1 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $2) \
+         ORDER BY created_at LIMIT $4) RETURNING *",
+    )
+    .bind(kind.as_str())
+    .bind(ts(&now))
+    .bind(ts(&lease_until))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .or_store()?;
+    let mut ops = rows
+        .iter()
+        .map(operation_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    ops.sort_by(|a, b| a.operation.created_at.cmp(&b.operation.created_at));
+    Ok(ops)
+}
+
+pub(crate) async fn update_operation(
+    conn: &mut SqliteConnection,
+    o: &StoredOperation,
+) -> StoreResult<()> {
+    let op = &o.operation;
+    sqlx::query(
+        "UPDATE operations SET status = $2, input = $3, result = $4, error = $5, lease_until = $6, updated_at = $7, finished_at = $8 WHERE reference_id = $1",
+    )
+    .bind(&op.reference_id)
+    .bind(op.status.as_str())
+    .bind(o.input.as_ref().map(json))
+    .bind(op.result.as_ref().map(json))
+    .bind(op.error.as_ref().map(json))
+    .bind(ts_opt(&o.lease_until))
+    .bind(ts(&op.updated_at))
+    .bind(ts_opt(&op.finished_at))
+    .execute(&mut *conn)
+    .await
+    .or_store()?;
+    Ok(())
+}
+
+pub(crate) async fn insert_import_chunk(
+    conn: &mut SqliteConnection,
+    reference_id: &str,
+    seq: i64,
+    first_row: i64,
+    data: &[u8],
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO import_chunks (reference_id, seq, first_row, data) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(reference_id)
+    .bind(seq)
+    .bind(first_row)
+    .bind(data)
+    .execute(&mut *conn)
+    .await
+    .or_store()?;
+    Ok(())
+}
+
+pub(crate) async fn import_chunk(
+    conn: &mut SqliteConnection,
+    reference_id: &str,
+    seq: i64,
+) -> StoreResult<Option<(i64, Vec<u8>)>> {
+    let row = sqlx::query(
+        "SELECT first_row, data FROM import_chunks WHERE reference_id = $1 AND seq = $2",
+    )
+    .bind(reference_id)
+    .bind(seq)
+    .fetch_optional(&mut *conn)
+    .await
+    .or_store()?;
+    row.map(|r| {
+        Ok((
+            r.int("first_row")?,
+            r.try_get::<Vec<u8>, _>("data").or_store()?,
+        ))
+    })
+    .transpose()
+}
+
+pub(crate) async fn delete_import_chunks(
+    conn: &mut SqliteConnection,
+    reference_id: &str,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM import_chunks WHERE reference_id = $1")
+        .bind(reference_id)
+        .execute(&mut *conn)
+        .await
+        .or_store()?;
+    Ok(())
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &CandidateQuery) {
+    qb.push(" WHERE tenant_id = ")
+        .push_bind(tenant_id.to_string());
+    if let Some(e) = &q.email {
+        qb.push(" AND email_key = ").push_bind(e.clone());
+    }
+    if let Some(p) = &q.phone {
+        qb.push(" AND phone_key = ").push_bind(p.clone());
+    }
+    if let Some(x) = &q.external_id {
+        qb.push(" AND id IN (SELECT candidate_id FROM candidate_external_ids WHERE tenant_id = ")
+            .push_bind(tenant_id.to_string())
+            .push(" AND source = ")
+            .push_bind(x.source.clone())
+            .push(" AND external_id = ")
+            .push_bind(x.id.clone())
+            .push(")");
+    }
+    if let Some(n) = &q.name_prefix {
+        let p = like_escape(n);
+        qb.push(" AND (name_key LIKE ")
+            .push_bind(format!("{p}%"))
+            .push(" ESCAPE '\\' OR name_key LIKE ")
+            .push_bind(format!("% {p}%"))
+            .push(" ESCAPE '\\')");
+    }
+    for (table, column, values) in [
+        ("candidate_skills", "skill", q.skills.clone()),
+        ("candidate_tags", "tag", q.tag.clone().into_iter().collect()),
+    ] {
+        for v in values {
+            qb.push(format!(
+                " AND id IN (SELECT candidate_id FROM {table} WHERE tenant_id = "
+            ))
+            .push_bind(tenant_id.to_string())
+            .push(format!(" AND {column} = "))
+            .push_bind(v)
+            .push(")");
+        }
+    }
+    if let Some(l) = &q.location {
+        qb.push(" AND location_key LIKE ")
+            .push_bind(format!("%|{}|%", like_escape(l)))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(s) = &q.source {
+        qb.push(" AND source_key = ").push_bind(s.clone());
+    }
+    if let Some(t) = &q.updated_since {
+        qb.push(" AND updated_at >= ").push_bind(ts(t));
+    }
+}
+
+fn push_search(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &SearchQuery) {
+    qb.push("SELECT * FROM (SELECT c.*, ");
+    if q.terms.is_empty() {
+        qb.push("0");
+    }
+    for (i, t) in q.terms.iter().enumerate() {
+        if i > 0 {
+            qb.push(" + ");
+        }
+        qb.push("CASE WHEN c.seq IN (SELECT rowid FROM candidate_search WHERE candidate_search MATCH ")
+            .push_bind(format!("{{skills}} : {}", t.fts5()))
+            .push(") THEN 3 WHEN c.seq IN (SELECT rowid FROM candidate_search WHERE candidate_search MATCH ")
+            .push_bind(format!("{{titles}} : {}", t.fts5()))
+            .push(") THEN 2 ELSE 1 END");
+    }
+    qb.push(" AS score FROM candidates c WHERE c.tenant_id = ")
+        .push_bind(tenant_id.to_string());
+    if !q.terms.is_empty() {
+        qb.push(" AND c.seq IN (SELECT rowid FROM candidate_search WHERE candidate_search MATCH ")
+            .push_bind(format!("{{doc}} : ({})", q.fts5()))
+            .push(")");
+    }
+    for skill in &q.skills {
+        qb.push(" AND c.id IN (SELECT candidate_id FROM candidate_skills WHERE tenant_id = ")
+            .push_bind(tenant_id.to_string())
+            .push(" AND skill = ")
+            .push_bind(skill.clone())
+            .push(")");
+    }
+    if let Some(l) = &q.location {
+        qb.push(" AND c.location_key LIKE ")
+            .push_bind(format!("%|{}|%", like_escape(l)))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(y) = q.min_years {
+        qb.push(" AND c.total_experience_years >= ").push_bind(y);
+    }
+    qb.push(") s");
+    if let Some((score, at, id)) = q.after() {
+        let at = ts(&at);
+        qb.push(" WHERE (s.score < ")
+            .push_bind(score)
+            .push(" OR (s.score = ")
+            .push_bind(score)
+            .push(" AND (s.updated_at < ")
+            .push_bind(at.clone())
+            .push(" OR (s.updated_at = ")
+            .push_bind(at)
+            .push(" AND s.id < ")
+            .push_bind(id)
+            .push("))))");
+    }
+    qb.push(" ORDER BY s.score DESC, s.updated_at DESC, s.id DESC LIMIT ")
+        .push_bind(i64::from(q.page.limit) + 1);
+}
+
+#[async_trait]
+impl CandidateStore for SqliteStore {
+    async fn search_candidates(
+        &self,
+        tenant_id: &str,
+        q: &SearchQuery,
+    ) -> StoreResult<Page<(Candidate, i64)>> {
+        let mut qb = QueryBuilder::new("");
+        push_search(&mut qb, tenant_id, q);
+        let rows = qb.build().fetch_all(&self.read).await.or_store()?;
+        let items = rows
+            .iter()
+            .map(|r| Ok((candidate_from_row(r)?, r.int("score")?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(items, q.page.limit, None, |(c, score)| {
+            SearchQuery::cursor_of(*score, c)
+        }))
+    }
+
+    async fn latest_document_texts(
+        &self,
+        tenant_id: &str,
+        candidate_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>> {
+        if candidate_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut qb = QueryBuilder::new(
+            "SELECT candidate_id, text FROM documents WHERE parse_status = 'parsed' AND text IS NOT NULL AND tenant_id = ",
+        );
+        qb.push_bind(tenant_id.to_string())
+            .push(" AND candidate_id IN (");
+        let mut list = qb.separated(", ");
+        for id in candidate_ids {
+            list.push_bind(id.clone());
+        }
+        qb.push(") ORDER BY candidate_id, updated_at DESC, id DESC");
+        let rows = qb.build().fetch_all(&self.read).await.or_store()?;
+        let mut out: Vec<(String, String)> = Vec::new();
+        for r in &rows {
+            let id = r.text("candidate_id")?;
+            if out.last().is_none_or(|(last, _)| *last != id) {
+                out.push((id, r.text("text")?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn candidate(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Candidate>> {
+        let row = sqlx::query("SELECT * FROM candidates WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&self.read)
+            .await
+            .or_store()?;
+        row.as_ref().map(candidate_from_row).transpose()
+    }
+
+    async fn list_candidates(
+        &self,
+        tenant_id: &str,
+        q: &CandidateQuery,
+    ) -> StoreResult<Page<Candidate>> {
+        let mut qb = QueryBuilder::new("SELECT * FROM candidates");
+        push_filters(&mut qb, tenant_id, q);
+        push_keyset(
+            &mut qb,
+            q.sort.column(),
+            q.descending,
+            q.page.after.as_ref(),
+            q.page.limit,
+        );
+        let rows = qb.build().fetch_all(&self.read).await.or_store()?;
+        let items = rows
+            .iter()
+            .map(candidate_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let total = if q.page.include_total {
+            let mut count = QueryBuilder::new("SELECT COUNT(*) FROM candidates");
+            push_filters(&mut count, tenant_id, q);
+            Some(
+                count
+                    .build_query_scalar()
+                    .fetch_one(&self.read)
+                    .await
+                    .or_store()?,
+            )
+        } else {
+            None
+        };
+        Ok(Page::from_rows(items, q.page.limit, total, |c| {
+            q.cursor_of(c)
+        }))
+    }
+
+    async fn document(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Document>> {
+        let row = sqlx::query("SELECT * FROM documents WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&self.read)
+            .await
+            .or_store()?;
+        row.as_ref().map(document_from_row).transpose()
+    }
+
+    async fn list_documents(
+        &self,
+        tenant_id: &str,
+        candidate_id: &str,
+    ) -> StoreResult<Vec<Document>> {
+        let rows = sqlx::query("SELECT * FROM documents WHERE candidate_id = $1 AND tenant_id = $2 ORDER BY created_at DESC, id DESC")
+            .bind(candidate_id)
+            .bind(tenant_id)
+            .fetch_all(&self.read)
+            .await
+            .or_store()?;
+        rows.iter().map(document_from_row).collect()
+    }
+
+    async fn document_content(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT c.content FROM document_contents c JOIN documents d ON d.id = c.document_id WHERE d.id = $1 AND d.tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&self.read)
+            .await
+            .or_store()?;
+        row.map(|r| r.try_get::<Vec<u8>, _>("content").or_store())
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl OperationStore for SqliteStore {
+    async fn operation(
+        &self,
+        tenant_id: &str,
+        reference_id: &str,
+    ) -> StoreResult<Option<StoredOperation>> {
+        let row =
+            sqlx::query("SELECT * FROM operations WHERE reference_id = $1 AND tenant_id = $2")
+                .bind(reference_id)
+                .bind(tenant_id)
+                .fetch_optional(&self.read)
+                .await
+                .or_store()?;
+        row.as_ref().map(operation_from_row).transpose()
+    }
+}
