@@ -35,6 +35,25 @@ import re
 import sys
 import zlib
 
+# CPython 3.11 up to 3.11.7 can raise SystemError ("AST constructor recursion depth
+# mismatch") when hypothesis parses a module's source, deep in a call stack, only to describe
+# a filter lambda for its reports. The description is cosmetic: fall back to a plain one rather
+# than let an interpreter bug end the run with a "runtime error".
+try:
+    from hypothesis.internal import lambda_sources as _lambda_sources
+
+    _describe_lambda = _lambda_sources._lambda_description
+
+    def _lambda_description_or_plain(*args, **kwargs):
+        try:
+            return _describe_lambda(*args, **kwargs)
+        except SystemError:
+            return "lambda"
+
+    _lambda_sources._lambda_description = _lambda_description_or_plain
+except (ImportError, AttributeError):
+    pass
+
 # Operations that would disable the key they are called on (rotation with a zero grace
 # period retires the old secret at once).
 DISABLING = {

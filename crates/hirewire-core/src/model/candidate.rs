@@ -819,7 +819,51 @@ fn clean_external_ids(ids: Vec<ExternalId>) -> DomainResult<Vec<ExternalId>> {
     Ok(out)
 }
 
+/// The path of the first string in `v` with a control character other than a line break or
+/// a tab (neither database stores NUL, and none belongs in a profile).
+fn control_character_at(v: &Value, path: &str) -> Option<String> {
+    match v {
+        Value::String(s) => s
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            .then(|| path.to_string()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| control_character_at(x, &format!("{path}[{i}]"))),
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(k, x)| control_character_at(x, &format!("{path}.{k}"))),
+        _ => None,
+    }
+}
+
+/// Removes control characters other than line breaks and tabs from every string of a
+/// profile, for text that comes from files rather than from a client.
+pub fn without_control_characters(p: &Profile) -> Profile {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::String(s) => {
+                s.retain(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+    walk(&mut v);
+    serde_json::from_value(v).unwrap_or_else(|_| p.clone())
+}
+
 fn clean_profile(p: Profile) -> DomainResult<Profile> {
+    let value = serde_json::to_value(&p).unwrap_or(Value::Null);
+    if let Some(path) = control_character_at(&value, "profile") {
+        return Err(DomainError::invalid(
+            path.clone(),
+            format!("`{path}` contains control characters"),
+        ));
+    }
     let size = serde_json::to_vec(&p).map(|v| v.len()).unwrap_or(0);
     if size > MAX_PROFILE_BYTES {
         return Err(DomainError::invalid(

@@ -217,7 +217,14 @@ pub async fn finish_parse(
             return Ok(());
         }
     };
-    let (mut next, mut changed) = candidate.with_parsed(&parsed.profile, now);
+    // Text from files may hold control characters (NUL among them) that no database stores.
+    let profile = crate::model::candidate::without_control_characters(&parsed.profile);
+    let text: String = parsed
+        .text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .collect();
+    let (mut next, mut changed) = candidate.with_parsed(&profile, now);
     // A parsed email that another candidate already has is left out: the two may be one
     // person, which is for a recruiter to decide, so the operation names the other one.
     let mut duplicate_of = None;
@@ -243,8 +250,8 @@ pub async fn finish_parse(
     document.parse_status = ParseStatus::Parsed;
     document.parse_error = None;
     document.updated_at = now;
-    let tokens = crate::model::search::document_tokens(&parsed.text);
-    tx.update_document(&op.tenant_id, &document, Some((&parsed.text, &tokens)))
+    let tokens = crate::model::search::document_tokens(&text);
+    tx.update_document(&op.tenant_id, &document, Some((&text, &tokens)))
         .await?;
     tx.reindex_candidate(&op.tenant_id, &next.id, &next.keys())
         .await?;

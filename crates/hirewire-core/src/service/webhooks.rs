@@ -75,14 +75,7 @@ fn check_events(events: &[String]) -> DomainResult<Vec<String>> {
 }
 
 fn check_description(d: Option<String>) -> DomainResult<Option<String>> {
-    match d {
-        Some(d) if d.chars().count() > 500 => Err(DomainError::invalid(
-            "description",
-            "a description has at most 500 characters",
-        )),
-        Some(d) if d.trim().is_empty() => Ok(None),
-        other => Ok(other),
-    }
+    crate::model::job::clean_text("description", d, 500)
 }
 
 fn check_filter(f: WebhookFilter) -> DomainResult<WebhookFilter> {

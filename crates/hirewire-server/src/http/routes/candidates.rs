@@ -578,7 +578,25 @@ pub async fn get_document(
 }
 
 /// Download a document exactly as it was uploaded.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/content", tag = "candidates", params(("id" = String, Path)), responses((status = 200, description = "The file, byte for byte as uploaded.", content_type = "application/octet-stream", body = Vec<u8>, headers(("ETag" = String, description = "The SHA-256 of the content, quoted"), ("Content-Disposition" = String)))), security(("api_key" = [])))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}/content",
+    tag = "candidates",
+    params(("id" = String, Path)),
+    responses((
+        status = 200,
+        description = "The file, byte for byte as uploaded, with the media type of its sniffed format.",
+        content(
+            (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (Vec<u8> = "application/vnd.oasis.opendocument.text"),
+            (Vec<u8> = "text/html"),
+            (Vec<u8> = "text/plain"),
+        ),
+        headers(("ETag" = String, description = "The SHA-256 of the content, quoted"), ("Content-Disposition" = String))
+    )),
+    security(("api_key" = []))
+)]
 pub async fn get_document_content(
     State(app): State<AppState>,
     auth: Need<scopes::CandidatesRead>,

@@ -184,8 +184,8 @@ impl Uploader<'_> {
     tag = "candidates",
     params(ImportParams),
     request_body(content(
-        (String = "application/x-ndjson"),
-        (String = "text/csv"),
+        (Vec<u8> = "application/x-ndjson"),
+        (Vec<u8> = "text/csv"),
     )),
     responses((status = 202, description = "Stored; the import runs in the background.", body = ImportAccepted, headers(("Location" = String)))),
     security(("api_key" = []))
