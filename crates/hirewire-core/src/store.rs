@@ -71,6 +71,27 @@ pub trait Tx: Send {
         candidate: &Candidate,
         keys: &CandidateKeys,
     ) -> StoreResult<WriteOutcome>;
+    /// Inserts many new candidates at once (a bulk import). `Duplicate` when an email or an
+    /// external id is taken; the caller must then roll back, as part may have been written.
+    async fn insert_candidates(
+        &mut self,
+        tenant_id: &str,
+        rows: &[(Candidate, CandidateKeys)],
+    ) -> StoreResult<WriteOutcome> {
+        for (c, keys) in rows {
+            if self.insert_candidate(tenant_id, c, keys).await? != WriteOutcome::Written {
+                return Ok(WriteOutcome::Duplicate);
+            }
+        }
+        Ok(WriteOutcome::Written)
+    }
+    /// Which of these email keys and external ids already belong to candidates of the tenant.
+    async fn taken_identities(
+        &mut self,
+        tenant_id: &str,
+        email_keys: &[String],
+        external_ids: &[ExternalId],
+    ) -> StoreResult<(Vec<String>, Vec<ExternalId>)>;
     /// Reads a candidate of the tenant and locks it until the transaction ends.
     async fn lock_candidate(&mut self, tenant_id: &str, id: &str)
     -> StoreResult<Option<Candidate>>;
@@ -155,6 +176,20 @@ pub trait Tx: Send {
     async fn append_event(&mut self, event: &Event) -> StoreResult<()>;
     /// Records a change in the audit trail.
     async fn record_change(&mut self, change: &AuditEvent) -> StoreResult<()>;
+    /// Appends many events to the outbox, in order.
+    async fn append_events(&mut self, events: &[Event]) -> StoreResult<()> {
+        for e in events {
+            self.append_event(e).await?;
+        }
+        Ok(())
+    }
+    /// Records many changes in the audit trail.
+    async fn record_changes(&mut self, changes: &[AuditEvent]) -> StoreResult<()> {
+        for c in changes {
+            self.record_change(c).await?;
+        }
+        Ok(())
+    }
 
     /// Inserts a webhook subscription.
     async fn insert_subscription(&mut self, sub: &StoredSubscription) -> StoreResult<()>;

@@ -46,6 +46,44 @@ pub(crate) async fn insert<'e, E: Executor<'e, Database = Postgres>>(
     Ok(())
 }
 
+/// Writes audit records, many rows per statement.
+pub(crate) async fn insert_many(
+    conn: &mut sqlx::PgConnection,
+    events: &[AuditEvent],
+) -> StoreResult<()> {
+    for chunk in events.chunks(BATCH_ROWS) {
+        let mut qb = QueryBuilder::new(
+            "INSERT INTO audit_events (id, tenant_id, kind, action, occurred_at, actor_key_id, attributed_user_id, client_id, request_id, trace_id, \
+             method, route, path, status, ip, user_agent, duration_ms, entity_type, entity_id, revision_before, revision_after) ",
+        );
+        qb.push_values(chunk, |mut row, e| {
+            row.push_bind(e.id.clone())
+                .push_bind(e.tenant_id.clone())
+                .push_bind(e.kind.as_str())
+                .push_bind(e.action.clone())
+                .push_bind(e.occurred_at)
+                .push_bind(e.actor_key_id.clone())
+                .push_bind(e.attributed_user_id.clone())
+                .push_bind(e.client_id.clone())
+                .push_bind(e.request_id.clone())
+                .push_bind(e.trace_id.clone())
+                .push_bind(e.method.clone())
+                .push_bind(e.route.clone())
+                .push_bind(e.path.clone())
+                .push_bind(e.status.map(i64::from))
+                .push_bind(e.ip.clone())
+                .push_bind(e.user_agent.clone())
+                .push_bind(e.duration_ms)
+                .push_bind(e.entity_type.clone())
+                .push_bind(e.entity_id.clone())
+                .push_bind(e.revision_before)
+                .push_bind(e.revision_after);
+        });
+        qb.build().execute(&mut *conn).await.or_store()?;
+    }
+    Ok(())
+}
+
 fn audit_from_row(r: &PgRow) -> StoreResult<AuditEvent> {
     let status: Option<i64> = r.try_get("status").or_store()?;
     Ok(AuditEvent {
@@ -109,36 +147,7 @@ impl AuditStore for PostgresStore {
     async fn insert_audit_events(&self, events: &[AuditEvent]) -> StoreResult<()> {
         // Many rows per statement: call records arrive by the thousand under load.
         let mut tx = self.pool.begin().await.or_store()?;
-        for chunk in events.chunks(BATCH_ROWS) {
-            let mut qb = QueryBuilder::new(
-                "INSERT INTO audit_events (id, tenant_id, kind, action, occurred_at, actor_key_id, attributed_user_id, client_id, request_id, trace_id, \
-                 method, route, path, status, ip, user_agent, duration_ms, entity_type, entity_id, revision_before, revision_after) ",
-            );
-            qb.push_values(chunk, |mut row, e| {
-                row.push_bind(e.id.clone())
-                    .push_bind(e.tenant_id.clone())
-                    .push_bind(e.kind.as_str())
-                    .push_bind(e.action.clone())
-                    .push_bind(e.occurred_at)
-                    .push_bind(e.actor_key_id.clone())
-                    .push_bind(e.attributed_user_id.clone())
-                    .push_bind(e.client_id.clone())
-                    .push_bind(e.request_id.clone())
-                    .push_bind(e.trace_id.clone())
-                    .push_bind(e.method.clone())
-                    .push_bind(e.route.clone())
-                    .push_bind(e.path.clone())
-                    .push_bind(e.status.map(i64::from))
-                    .push_bind(e.ip.clone())
-                    .push_bind(e.user_agent.clone())
-                    .push_bind(e.duration_ms)
-                    .push_bind(e.entity_type.clone())
-                    .push_bind(e.entity_id.clone())
-                    .push_bind(e.revision_before)
-                    .push_bind(e.revision_after);
-            });
-            qb.build().execute(&mut *tx).await.or_store()?;
-        }
+        insert_many(&mut tx, events).await?;
         tx.commit().await.or_store()
     }
 

@@ -251,6 +251,170 @@ pub(crate) async fn update(
     }
 }
 
+/// Rows per multi-row statement of a bulk insert: ~20 values a row stays far below either
+/// database's limit on bound values.
+const BULK_ROWS: usize = 400;
+
+async fn insert_many_unguarded(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    rows: &[(Candidate, CandidateKeys)],
+) -> Result<(), sqlx::Error> {
+    for part in rows.chunks(BULK_ROWS) {
+        let mut qb = QueryBuilder::new(
+            "INSERT INTO candidates (id, tenant_id, first_name, last_name, email, phone, external_ids, tags, source, profile, provenance, \
+             email_key, phone_key, name_key, location_key, source_key, total_experience_years, revision, created_at, updated_at) ",
+        );
+        qb.push_values(part, |mut row, (c, k)| {
+            row.push_bind(c.id.clone())
+                .push_bind(tenant_id.to_string())
+                .push_bind(c.first_name.clone())
+                .push_bind(c.last_name.clone())
+                .push_bind(c.email.clone())
+                .push_bind(c.phone.clone())
+                .push_bind(json(&c.external_ids))
+                .push_bind(json(&c.tags))
+                .push_bind(c.source.clone())
+                .push_bind(json(&c.profile))
+                .push_bind(json(&c.provenance))
+                .push_bind(k.email.clone())
+                .push_bind(k.phone.clone())
+                .push_bind(k.name.clone())
+                .push_bind(k.location.clone())
+                .push_bind(
+                    c.source
+                        .as_deref()
+                        .map(hirewire_core::model::candidate::fold),
+                )
+                .push_bind(c.profile.total_experience_years)
+                .push_bind(c.revision)
+                .push_bind(ts(&c.created_at))
+                .push_bind(ts(&c.updated_at));
+        });
+        qb.build().execute(&mut *conn).await?;
+        let ids: Vec<(&str, &str, &str)> = part
+            .iter()
+            .flat_map(|(c, _)| {
+                c.external_ids
+                    .iter()
+                    .map(move |x| (c.id.as_str(), x.source.as_str(), x.id.as_str()))
+            })
+            .collect();
+        for ids in ids.chunks(BULK_ROWS * 4) {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO candidate_external_ids (tenant_id, source, external_id, candidate_id) ",
+            );
+            qb.push_values(ids, |mut row, (cid, source, id)| {
+                row.push_bind(tenant_id.to_string())
+                    .push_bind(source.to_string())
+                    .push_bind(id.to_string())
+                    .push_bind(cid.to_string());
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        for (table, column, pick) in [
+            (
+                "candidate_skills",
+                "skill",
+                (|k: &CandidateKeys| &k.skills) as fn(&CandidateKeys) -> &Vec<String>,
+            ),
+            ("candidate_tags", "tag", |k: &CandidateKeys| &k.tags),
+        ] {
+            let values: Vec<(&str, &str)> = part
+                .iter()
+                .flat_map(|(c, k)| pick(k).iter().map(move |v| (c.id.as_str(), v.as_str())))
+                .collect();
+            for values in values.chunks(BULK_ROWS * 6) {
+                let mut qb = QueryBuilder::new(format!(
+                    "INSERT INTO {table} (tenant_id, {column}, candidate_id) "
+                ));
+                qb.push_values(values, |mut row, (cid, v)| {
+                    row.push_bind(tenant_id.to_string())
+                        .push_bind(v.to_string())
+                        .push_bind(cid.to_string());
+                });
+                qb.build().execute(&mut *conn).await?;
+            }
+        }
+        let mut qb = QueryBuilder::new(
+            "INSERT INTO candidate_search (rowid, skills, titles, doc) SELECT c.seq, v.column2, v.column3, v.column4 FROM (",
+        );
+        qb.push_values(part, |mut row, (c, k)| {
+            row.push_bind(c.id.clone())
+                .push_bind(k.search.skills.clone())
+                .push_bind(k.search.titles.clone())
+                .push_bind(k.search.doc.clone());
+        });
+        qb.push(") v JOIN candidates c ON c.id = v.column1");
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Inserts many new candidates with few statements; a taken email or external id is
+/// `Duplicate`.
+pub(crate) async fn insert_many(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    rows: &[(Candidate, CandidateKeys)],
+) -> StoreResult<WriteOutcome> {
+    let outcome = match insert_many_unguarded(conn, tenant_id, rows).await {
+        Ok(()) => Ok(WriteOutcome::Written),
+        Err(e) if is_unique_violation(&e) => Ok(WriteOutcome::Duplicate),
+        Err(e) => Err(hirewire_core::StoreError::new(e)),
+    };
+    outcome
+}
+
+/// Which of these email keys and external ids already belong to candidates of the tenant.
+pub(crate) async fn taken_identities(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    email_keys: &[String],
+    external_ids: &[ExternalId],
+) -> StoreResult<(Vec<String>, Vec<ExternalId>)> {
+    let mut emails = Vec::new();
+    for part in email_keys.chunks(BULK_ROWS * 10) {
+        let mut qb = QueryBuilder::new("SELECT email_key FROM candidates WHERE tenant_id = ");
+        qb.push_bind(tenant_id.to_string())
+            .push(" AND email_key IN (");
+        let mut list = qb.separated(", ");
+        for e in part {
+            list.push_bind(e.clone());
+        }
+        qb.push(")");
+        let rows = qb.build().fetch_all(&mut *conn).await.or_store()?;
+        for r in &rows {
+            emails.push(r.text("email_key")?);
+        }
+    }
+    let mut ids = Vec::new();
+    for part in external_ids.chunks(BULK_ROWS * 5) {
+        let mut qb = QueryBuilder::new(
+            "SELECT source, external_id FROM candidate_external_ids WHERE tenant_id = ",
+        );
+        qb.push_bind(tenant_id.to_string())
+            .push(" AND (source, external_id) IN (");
+        let mut list = qb.separated(", ");
+        for x in part {
+            list.push("(")
+                .push_bind_unseparated(x.source.clone())
+                .push_unseparated(", ")
+                .push_bind_unseparated(x.id.clone())
+                .push_unseparated(")");
+        }
+        qb.push(")");
+        let rows = qb.build().fetch_all(&mut *conn).await.or_store()?;
+        for r in &rows {
+            ids.push(ExternalId {
+                source: r.text("source")?,
+                id: r.text("external_id")?,
+            });
+        }
+    }
+    Ok((emails, ids))
+}
+
 /// The id of a candidate of the tenant, other than `except_id`, with this email key or one of
 /// these external ids.
 pub(crate) async fn find(

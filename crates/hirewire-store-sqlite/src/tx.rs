@@ -210,6 +210,49 @@ impl Tx for SqliteTx {
         candidates::insert(&mut self.tx, tenant_id, c, keys).await
     }
 
+    async fn insert_candidates(
+        &mut self,
+        tenant_id: &str,
+        rows: &[(Candidate, CandidateKeys)],
+    ) -> StoreResult<WriteOutcome> {
+        candidates::insert_many(&mut self.tx, tenant_id, rows).await
+    }
+
+    async fn taken_identities(
+        &mut self,
+        tenant_id: &str,
+        email_keys: &[String],
+        external_ids: &[ExternalId],
+    ) -> StoreResult<(Vec<String>, Vec<ExternalId>)> {
+        candidates::taken_identities(&mut self.tx, tenant_id, email_keys, external_ids).await
+    }
+
+    async fn append_events(&mut self, events: &[Event]) -> StoreResult<()> {
+        // Many rows per statement: a bulk import writes an event per candidate.
+        for part in events.chunks(500) {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO events (id, tenant_id, event_type, reference_id, data, created_at, causation_id, trace_id, subscription_id) ",
+            );
+            qb.push_values(part, |mut row, e| {
+                row.push_bind(e.id.clone())
+                    .push_bind(e.tenant_id.clone())
+                    .push_bind(e.event_type.clone())
+                    .push_bind(e.reference_id.clone())
+                    .push_bind(json(&e.data))
+                    .push_bind(ts(&e.created_at))
+                    .push_bind(e.causation_id.clone())
+                    .push_bind(e.trace_id.clone())
+                    .push_bind(e.subscription_id.clone());
+            });
+            qb.build().execute(&mut *self.tx).await.or_store()?;
+        }
+        Ok(())
+    }
+
+    async fn record_changes(&mut self, changes: &[AuditEvent]) -> StoreResult<()> {
+        crate::audit::insert_many(&mut self.tx, changes).await
+    }
+
     async fn lock_candidate(
         &mut self,
         tenant_id: &str,

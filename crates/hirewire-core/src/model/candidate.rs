@@ -55,7 +55,7 @@ impl Provenance {
 }
 
 /// An id of the candidate in another system.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalId {
     /// The other system, e.g. `bullhorn`, `linkedin`, `greenhouse`.

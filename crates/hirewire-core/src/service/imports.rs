@@ -7,11 +7,16 @@ use serde_json::json;
 
 use crate::context::Actor;
 use crate::error::{DomainError, DomainResult};
+use std::collections::HashSet;
+
+use crate::ids::{new_id, prefix};
 use crate::model::import::{ImportFormat, ImportProgress, RowError, parse_chunk};
-use crate::model::{OperationKind, StoredOperation};
-use crate::service::candidates::{Created, create_in};
-use crate::service::{Change, record};
-use crate::store::Store;
+use crate::model::{
+    Candidate, CandidateKeys, ExternalId, NewCandidate, OperationKind, Provenance, StoredOperation,
+};
+use crate::service::candidates::{Created, candidate_change, create_in};
+use crate::service::{Change, record, record_many};
+use crate::store::{Store, WriteOutcome};
 
 /// How long the upload of an import may take before the import counts as abandoned.
 const UPLOAD_LEASE_HOURS: i64 = 24;
@@ -160,6 +165,10 @@ fn count(p: &mut ImportProgress, row: i64, outcome: DomainResult<Created>) -> Do
 /// Applies the next chunk of an import and records the progress, in one transaction. Returns
 /// the operation as updated, or `None` when every chunk is done. A record that is wrong is
 /// counted as failed; a database failure fails the whole chunk, for [`apply_chunk_by_row`].
+///
+/// Records whose email and external ids are new to the tenant and to the chunk are inserted
+/// together, with a few statements for the whole chunk; the others (updates, repeats within
+/// the chunk) go one by one after them, in their order.
 pub async fn apply_chunk(
     store: &dyn Store,
     op: &StoredOperation,
@@ -170,20 +179,92 @@ pub async fn apply_chunk(
         return Ok(None);
     }
     let actor = actor_of(op, &p);
+    let provenance = Provenance::of(&actor);
+    let now = crate::time::now();
     let mut tx = store.begin().await?;
     let (first_row, data) = tx
         .import_chunk(&op.operation.reference_id, p.done_chunks)
         .await?
         .ok_or_else(|| DomainError::InvalidState("a chunk of the import is missing".into()))?;
+    let mut fresh: Vec<(i64, NewCandidate, Candidate, CandidateKeys)> = Vec::new();
+    let mut one_by_one: Vec<(i64, NewCandidate)> = Vec::new();
+    let mut emails: HashSet<String> = HashSet::new();
+    let mut ids: HashSet<ExternalId> = HashSet::new();
     for (row, parsed) in parse_chunk(p.format, &p.header, first_row, &data) {
         p.rows += 1;
-        match parsed {
-            Err(e) => p.fail(e),
-            Ok(input) => {
-                let outcome = create_in(tx.as_mut(), &actor, input, p.upsert).await;
-                count(&mut p, row, outcome)?;
+        let input = match parsed {
+            Err(e) => {
+                p.fail(e);
+                continue;
             }
+            Ok(input) => input,
+        };
+        let candidate =
+            match Candidate::new(new_id(prefix::CANDIDATE), input.clone(), provenance, now) {
+                Ok(c) => c,
+                Err(DomainError::Invalid { field, message }) => {
+                    p.fail(RowError::invalid(row, field, message));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+        let keys = candidate.keys();
+        let repeat = keys.email.as_ref().is_some_and(|e| emails.contains(e))
+            || candidate.external_ids.iter().any(|x| ids.contains(x));
+        if repeat {
+            one_by_one.push((row, input));
+            continue;
         }
+        emails.extend(keys.email.clone());
+        ids.extend(candidate.external_ids.iter().cloned());
+        fresh.push((row, input, candidate, keys));
+    }
+    let (taken_emails, taken_ids) = tx
+        .taken_identities(
+            &op.tenant_id,
+            &emails.into_iter().collect::<Vec<_>>(),
+            &ids.into_iter().collect::<Vec<_>>(),
+        )
+        .await?;
+    let taken_emails: HashSet<String> = taken_emails.into_iter().collect();
+    let taken_ids: HashSet<ExternalId> = taken_ids.into_iter().collect();
+    let mut new_rows: Vec<(Candidate, CandidateKeys)> = Vec::with_capacity(fresh.len());
+    for (row, input, candidate, keys) in fresh {
+        let known = keys
+            .email
+            .as_ref()
+            .is_some_and(|e| taken_emails.contains(e))
+            || candidate.external_ids.iter().any(|x| taken_ids.contains(x));
+        if known {
+            one_by_one.push((row, input));
+        } else {
+            new_rows.push((candidate, keys));
+        }
+    }
+    if !new_rows.is_empty() {
+        if tx.insert_candidates(&op.tenant_id, &new_rows).await? != WriteOutcome::Written {
+            return Err(DomainError::Store(crate::StoreError(
+                "a record's email or external id was taken by a concurrent write".into(),
+            )));
+        }
+        let changes = new_rows
+            .iter()
+            .map(|(c, _)| {
+                candidate_change(
+                    "candidate.created",
+                    c,
+                    None,
+                    Some(json!({ "candidate": c })),
+                )
+            })
+            .collect();
+        record_many(tx.as_mut(), &actor, changes).await?;
+        p.created += new_rows.len() as i64;
+    }
+    one_by_one.sort_by_key(|(row, _)| *row);
+    for (row, input) in one_by_one {
+        let outcome = create_in(tx.as_mut(), &actor, input, p.upsert).await;
+        count(&mut p, row, outcome)?;
     }
     p.done_chunks += 1;
     let mut next = with_progress(op, &p);

@@ -31,25 +31,54 @@ pub(crate) struct Change<'a> {
 
 /// Writes a change's audit record and, if it has one, its outbox event into the unit of work.
 pub(crate) async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> DomainResult<()> {
-    let now = crate::time::now();
-    if let Some(data) = change.event_data {
-        let event = Event {
-            id: new_id(prefix::EVENT),
-            event_type: change.action.to_string(),
-            created_at: now,
-            tenant_id: actor.tenant_id.clone(),
-            reference_id: actor.reference_id.clone(),
-            data,
-            // An operation's events carry its reference id as their cause, as DESIGN §3 says.
-            causation_id: actor
-                .reference_id
-                .clone()
-                .or_else(|| actor.request_id.clone()),
-            trace_id: actor.trace_id.clone(),
-            subscription_id: None,
-        };
+    let (event, audit) = entries(actor, change, crate::time::now());
+    if let Some(event) = event {
         tx.append_event(&event).await?;
     }
+    tx.record_change(&audit).await?;
+    Ok(())
+}
+
+/// [`record`] for many changes at once, with a few statements rather than two per change.
+pub(crate) async fn record_many(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    changes: Vec<Change<'_>>,
+) -> DomainResult<()> {
+    let now = crate::time::now();
+    let mut events = Vec::with_capacity(changes.len());
+    let mut audits = Vec::with_capacity(changes.len());
+    for change in changes {
+        let (event, audit) = entries(actor, change, now);
+        events.extend(event);
+        audits.push(audit);
+    }
+    tx.append_events(&events).await?;
+    tx.record_changes(&audits).await?;
+    Ok(())
+}
+
+/// A change's outbox event (if it has one) and its audit record.
+fn entries(
+    actor: &Actor,
+    change: Change<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Option<Event>, AuditEvent) {
+    let event = change.event_data.map(|data| Event {
+        id: new_id(prefix::EVENT),
+        event_type: change.action.to_string(),
+        created_at: now,
+        tenant_id: actor.tenant_id.clone(),
+        reference_id: actor.reference_id.clone(),
+        data,
+        // An operation's events carry its reference id as their cause, as DESIGN §3 says.
+        causation_id: actor
+            .reference_id
+            .clone()
+            .or_else(|| actor.request_id.clone()),
+        trace_id: actor.trace_id.clone(),
+        subscription_id: None,
+    });
     let mut audit = AuditEvent::new(AuditKind::Change, change.action, &actor.tenant_id, now);
     audit.actor_key_id = actor.key_id.clone();
     audit.attributed_user_id = actor.user_id.clone();
@@ -60,6 +89,5 @@ pub(crate) async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -
     audit.entity_id = Some(change.entity_id.to_string());
     audit.revision_before = change.revision_before;
     audit.revision_after = change.revision_after;
-    tx.record_change(&audit).await?;
-    Ok(())
+    (event, audit)
 }

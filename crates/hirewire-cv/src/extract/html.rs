@@ -46,7 +46,11 @@ pub fn extract(html: &str) -> String {
         let name = html[name_start..j].to_ascii_lowercase();
         let end = tag_end(b, j);
         // Without its closing '>' (absent when the tag runs to the end of the input).
-        let attrs_end = if b.get(end.wrapping_sub(1)) == Some(&b'>') { end - 1 } else { end };
+        let attrs_end = if b.get(end.wrapping_sub(1)) == Some(&b'>') {
+            end - 1
+        } else {
+            end
+        };
         let attrs = html.get(j..attrs_end.max(j)).unwrap_or("");
         i = end;
         text_start = i;

@@ -14,7 +14,9 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<String, CvError> {
     };
     let mut links = Vec::new();
     let mut out = String::new();
-    if let Some(styles) = zip.read("styles.xml")? {
+    if let Some(styles) = zip.read("styles.xml")?
+        && (styles.contains("<style:header") || styles.contains("<style:footer"))
+    {
         out.push_str(&odf_text(&styles, true, &mut links)?);
     }
     out.push_str(&odf_text(&content, false, &mut links)?);

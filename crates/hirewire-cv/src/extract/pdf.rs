@@ -1,7 +1,7 @@
 //! PDF: the text layer, laid out in reading order by [`crate::layout`].
 //!
 //! `pdf-extract` interprets the content streams and hands each glyph with its position to
-//! [`Collector`]; its own text output is not used because it interleaves columns. The page
+//! a glyph collector; its own text output is not used because it interleaves columns. The page
 //! count is checked from the trailer before the document is loaded, so a 10,000-page file is
 //! refused in milliseconds; compressed streams are inflated here through a byte budget, so a
 //! stream bomb is refused too. `pdf-extract` and `lopdf` can panic on malformed files: every

@@ -147,6 +147,41 @@ static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\s*\|\s*|\s+[·•]\s+|\t|\s+[—–]\s+|\s+-\s+").expect("separator regex")
 });
 
+/// "BSc in Computer Science, Stanford University": when no piece is the school alone, a comma
+/// separates it from the degree.
+fn split_institution_by_comma(segs: &mut Vec<String>) {
+    let alone = segs
+        .iter()
+        .any(|s| institution_score(s) > 0 && !DEGREE.is_match(s) && !s.contains(','));
+    if alone {
+        return;
+    }
+    let Some(k) = segs
+        .iter()
+        .position(|s| s.contains(',') && institution_score(s) > 0)
+    else {
+        return;
+    };
+    let parts: Vec<&str> = segs[k]
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let Some(p) = parts.iter().position(|x| institution_score(x) > 0) else {
+        return;
+    };
+    let q = (p + 1..parts.len())
+        .find(|&i| DEGREE.is_match(parts[i]))
+        .unwrap_or(parts.len());
+    let rest: Vec<&str> = parts[..p].iter().chain(&parts[q..]).copied().collect();
+    if rest.is_empty() {
+        return;
+    }
+    let inst = parts[p..q].join(", ");
+    segs[k] = rest.join(", ");
+    segs.insert(k + 1, inst);
+}
+
 /// The courses of study in the lines of an education section.
 pub fn parse(lines: &[&str]) -> Vec<Education> {
     let lines: Vec<&str> = lines
@@ -197,6 +232,7 @@ pub fn parse(lines: &[&str]) -> Vec<Education> {
         if segs.is_empty() {
             continue;
         }
+        split_institution_by_comma(&mut segs);
         // The institution: the segment that names a school; the degree: the one that starts
         // with a degree, else the other one.
         let inst_i = segs
@@ -333,6 +369,19 @@ mod tests {
                 "Comptabilité, Contrôle, Audit",
                 "2010"
             )]
+        );
+        assert_eq!(
+            one("Bachelor of Science in Computer Science, Stanford University, 2011 – 2015"),
+            vec![t(
+                "Stanford University",
+                "Bachelor of Science",
+                "Computer Science",
+                "2011"
+            )]
+        );
+        assert_eq!(
+            one("Stanford University, BSc Computer Science (2011 – 2015)"),
+            vec![t("Stanford University", "BSc", "Computer Science", "2011")]
         );
         assert_eq!(
             one("Vietnam National University, Hanoi, Sep 2014 — Jun 2018\nBSc, Mathematics"),

@@ -382,12 +382,12 @@ fn role_score(s: &str) -> i32 {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
     {
+        // The stem exactly, or ending a compound ("grundschullehrerin"), with an inflection.
         if ROLES.iter().any(|r| {
             ROLE_SUFFIXES.iter().any(|suf| {
-                tok.len() == r.len() + suf.len() && tok.starts_with(r) && tok.ends_with(suf)
-                    || (r.len() >= 5
-                        && tok.len() > r.len() + suf.len()
-                        && tok.ends_with(&format!("{r}{suf}")))
+                tok.strip_suffix(suf).is_some_and(|stem| {
+                    stem == *r || (r.len() >= 5 && stem.len() > r.len() && stem.ends_with(r))
+                })
             })
         }) {
             score += 3;
@@ -575,6 +575,18 @@ const ORG_WORDS: &[&str] = &[
     "werk",
     "werke",
 ];
+
+/// Whether `s` is only a legal-form suffix ("Ltd.", "Inc", "GmbH & Co. KG"), which belongs
+/// to the name before its comma.
+pub(crate) fn is_company_suffix(s: &str) -> bool {
+    let toks: Vec<String> = s
+        .to_lowercase()
+        .split_whitespace()
+        .map(|t| t.replace('.', ""))
+        .filter(|t| !t.is_empty() && t != "&")
+        .collect();
+    !toks.is_empty() && toks.iter().all(|t| COMPANY_SUFFIXES.contains(&t.as_str()))
+}
 
 /// How much `s` reads like an employer ("Pagalia Payments S.L.", "Acme GmbH").
 pub(crate) fn company_score(s: &str) -> i32 {

@@ -90,10 +90,7 @@ pub(crate) fn split_place(seg: &str) -> (String, Option<String>) {
     }
     let mut main = parts[0].to_owned();
     let mut i = 1;
-    while i < parts.len()
-        && company_score(parts[i]) >= 3
-        && parts[i].split_whitespace().count() <= 3
-    {
+    while i < parts.len() && super::is_company_suffix(parts[i]) {
         main.push_str(", ");
         main.push_str(parts[i]);
         i += 1;
@@ -446,6 +443,10 @@ mod tests {
         assert_eq!(
             one("Senior Engineer, Initech (Jan 2019 – Mar 2021)\n• Built things."),
             vec![t("Senior Engineer", "Initech", "2019-01")]
+        );
+        assert_eq!(
+            one("Jan 2018 - Present  Senior Engineer, Acme Inc., New York, NY\n• Led."),
+            vec![t("Senior Engineer", "Acme Inc.", "2018-01")]
         );
         assert_eq!(
             one("2019 – 2021: Product Designer at Hooli\n• Designed."),
