@@ -564,6 +564,25 @@ async fn bad_documents_fail_cleanly_and_leave_the_candidate_untouched(b: Backend
         .await;
     assert_eq!(doc["parse_status"], "failed");
     assert!(doc["parse_error"].is_string());
+    // A password-protected PDF fails with its own code and a message that says what to do.
+    let encrypted = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n5 0 obj << /Filter /Standard /V 1 /R 2 /O (x) /U (y) /P -4 >> endobj\ntrailer << /Root 1 0 R /Encrypt 5 0 R >>\n%%EOF\n";
+    let (s, accepted) = send(
+        app.req(Method::POST, &url)
+            .header("Content-Type", "application/pdf")
+            .body(encrypted.to_vec()),
+    )
+    .await;
+    assert_eq!(s, 202, "{accepted}");
+    let op = finished(&app, accepted["operation_url"].as_str().unwrap()).await;
+    assert_eq!(op["status"], "failed", "{op}");
+    assert_eq!(op["error"]["code"], "encrypted", "{op}");
+    assert!(
+        op["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("password"),
+        "{op}"
+    );
     let (_, after) = app
         .get(&format!("/api/v1/candidates/{}", c["id"].as_str().unwrap()))
         .await;

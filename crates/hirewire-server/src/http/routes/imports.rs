@@ -336,14 +336,14 @@ pub async fn export(
             ));
         }
     };
-    struct State_ {
+    struct ExportState {
         app: AppState,
         tenant: String,
         after: Option<Cursor>,
         first: bool,
         done: bool,
     }
-    let state = State_ {
+    let state = ExportState {
         app: app.clone(),
         tenant: auth.tenant().to_string(),
         after: None,
