@@ -791,7 +791,9 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &CandidateQ
 }
 
 fn push_search(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &SearchQuery) {
-    qb.push("SELECT * FROM (SELECT c.*, ");
+    // Ranks on the small columns only; the page's rows are read afterwards, so that a term
+    // matching thousands of candidates does not read thousands of profiles.
+    qb.push("SELECT * FROM (SELECT c.id, c.updated_at, ");
     if q.terms.is_empty() {
         qb.push("0");
     }
@@ -855,16 +857,35 @@ impl CandidateStore for PostgresStore {
     ) -> StoreResult<Page<(Candidate, i64)>> {
         let mut qb = QueryBuilder::new("");
         push_search(&mut qb, tenant_id, q);
-        let rows = qb.build().fetch_all(&self.pool).await.or_store()?;
-        let items = rows
+        let ranked = qb.build().fetch_all(&self.pool).await.or_store()?;
+        let ranked: Vec<(String, i64)> = ranked
             .iter()
             .map(|r| {
                 Ok((
-                    candidate_from_row(r)?,
+                    r.text("id")?,
                     r.try_get::<i32, _>("score").map(i64::from).or_store()?,
                 ))
             })
-            .collect::<StoreResult<Vec<_>>>()?;
+            .collect::<StoreResult<_>>()?;
+        let mut rows: std::collections::HashMap<String, Candidate> =
+            std::collections::HashMap::new();
+        if !ranked.is_empty() {
+            let mut qb = QueryBuilder::new("SELECT * FROM candidates WHERE tenant_id = ");
+            qb.push_bind(tenant_id.to_string()).push(" AND id IN (");
+            let mut list = qb.separated(", ");
+            for (id, _) in &ranked {
+                list.push_bind(id.clone());
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&self.pool).await.or_store()? {
+                let c = candidate_from_row(&r)?;
+                rows.insert(c.id.clone(), c);
+            }
+        }
+        let items = ranked
+            .into_iter()
+            .filter_map(|(id, score)| rows.remove(&id).map(|c| (c, score)))
+            .collect();
         Ok(Page::from_rows(items, q.page.limit, None, |(c, score)| {
             SearchQuery::cursor_of(*score, c)
         }))

@@ -4,16 +4,9 @@ CREATE TABLE candidates (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     tenant_id TEXT NOT NULL REFERENCES tenants (id),
-    first_name TEXT,
-    last_name TEXT,
-    email TEXT,
-    phone TEXT,
-    external_ids TEXT NOT NULL,
-    tags TEXT NOT NULL,
-    source TEXT,
-    profile TEXT NOT NULL,
-    provenance TEXT NOT NULL,
-    -- Normalised lookup keys, written by the domain (see CandidateKeys).
+    -- Normalised lookup keys, written by the domain (see CandidateKeys). Small columns come
+    -- first: SQLite stores a row's columns in order, and a filter on a column placed after
+    -- the profile would read the profile's overflow pages too.
     email_key TEXT,
     phone_key TEXT,
     name_key TEXT NOT NULL,
@@ -22,7 +15,16 @@ CREATE TABLE candidates (
     total_experience_years REAL,
     revision INTEGER NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    first_name TEXT,
+    last_name TEXT,
+    email TEXT,
+    phone TEXT,
+    source TEXT,
+    external_ids TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    provenance TEXT NOT NULL,
+    profile TEXT NOT NULL
 );
 CREATE UNIQUE INDEX candidates_email ON candidates (tenant_id, email_key) WHERE email_key IS NOT NULL;
 CREATE INDEX candidates_phone ON candidates (tenant_id, phone_key) WHERE phone_key IS NOT NULL;
