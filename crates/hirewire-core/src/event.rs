@@ -74,6 +74,26 @@ pub const CATALOG: &[EventType] = &[
         "CandidateDeletedData",
     ),
     event_type(
+        "application.created",
+        "A candidate applied to a job (or was added to it); the application is `new`.",
+        "ApplicationEventData",
+    ),
+    event_type(
+        "application.status_changed",
+        "An application moved: `previous_status`, `new_status`, `changed_at`, and the `reason` given.",
+        "ApplicationEventData",
+    ),
+    event_type(
+        "application.shortlisted",
+        "An application moved to `shortlisted` (also sent as `application.status_changed`).",
+        "ApplicationEventData",
+    ),
+    event_type(
+        "application.rejected",
+        "An application was rejected, with its reason (also sent as `application.status_changed`).",
+        "ApplicationEventData",
+    ),
+    event_type(
         "webhook.disabled",
         "A webhook subscription was switched off after repeated failures or a 410 Gone.",
         "WebhookDisabledData",
@@ -112,6 +132,25 @@ pub struct CandidateEventData {
     /// `candidate.parsed`: the document that was parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document_id: Option<String>,
+}
+
+/// The `data` of every `application.*` event.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApplicationEventData {
+    pub application: crate::model::application::Application,
+    /// The moves: the status before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_status: Option<crate::model::application::ApplicationStatus>,
+    /// The moves: the status after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_status: Option<crate::model::application::ApplicationStatus>,
+    /// The moves: when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub changed_at: Option<String>,
+    /// The moves: the reason given, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The `data` of `candidate.deleted`.

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
 use crate::event::Event;
+use crate::model::application::{Application, ApplicationQuery};
 use crate::model::search::SearchQuery;
 use crate::model::{
     Attempt, AuditEvent, AuditQuery, Candidate, CandidateKeys, CandidateQuery, Delivery,
@@ -115,6 +116,33 @@ pub trait Tx: Send {
     /// Erases a candidate: the row, its documents and their contents, its lookup keys, and
     /// the personal data in its outbox events (replaced by the bare id).
     async fn erase_candidate(&mut self, tenant_id: &str, id: &str) -> StoreResult<()>;
+
+    /// Inserts an application; `Duplicate` when the candidate already applied to the job.
+    async fn insert_application(
+        &mut self,
+        tenant_id: &str,
+        application: &Application,
+    ) -> StoreResult<WriteOutcome>;
+    /// Reads an application of the tenant and locks it until the transaction ends.
+    async fn lock_application(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<Application>>;
+    /// Writes back an application whose stored revision is `previous_revision`.
+    async fn update_application(
+        &mut self,
+        tenant_id: &str,
+        application: &Application,
+        previous_revision: i64,
+    ) -> StoreResult<bool>;
+    /// The id of the tenant's application of this candidate to this job.
+    async fn find_application(
+        &mut self,
+        tenant_id: &str,
+        candidate_id: &str,
+        job_id: &str,
+    ) -> StoreResult<Option<String>>;
 
     /// Inserts a document and its content.
     async fn insert_document(
@@ -344,6 +372,19 @@ pub trait CandidateStore {
     ) -> StoreResult<Vec<(String, String)>>;
 }
 
+/// Applications.
+#[async_trait]
+pub trait ApplicationStore {
+    /// An application of the tenant.
+    async fn application(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Application>>;
+    /// A page of the tenant's applications.
+    async fn list_applications(
+        &self,
+        tenant_id: &str,
+        query: &ApplicationQuery,
+    ) -> StoreResult<Page<Application>>;
+}
+
 /// Asynchronous operations.
 #[async_trait]
 pub trait OperationStore {
@@ -463,6 +504,7 @@ pub trait Store:
     + KeyStore
     + JobStore
     + CandidateStore
+    + ApplicationStore
     + OperationStore
     + EventStore
     + WebhookStore

@@ -6,6 +6,7 @@
 //! `SELECT … FOR UPDATE`, and job claims use `FOR UPDATE SKIP LOCKED` so that two processes
 //! never claim the same row.
 
+mod applications;
 mod audit;
 mod candidates;
 mod events;

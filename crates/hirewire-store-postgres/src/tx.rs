@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hirewire_core::StoreError;
 use hirewire_core::event::Event;
+use hirewire_core::model::application::Application;
 use hirewire_core::model::{
     Attempt, AuditEvent, Candidate, CandidateKeys, Delivery, Document, ExternalId, Job,
     OperationKind, StoredDelivery, StoredKey, StoredOperation, StoredSubscription, Tenant,
@@ -297,6 +298,40 @@ impl Tx for PostgresTx {
 
     async fn erase_candidate(&mut self, tenant_id: &str, id: &str) -> StoreResult<()> {
         candidates::erase(&mut self.tx, tenant_id, id).await
+    }
+
+    async fn insert_application(
+        &mut self,
+        tenant_id: &str,
+        a: &Application,
+    ) -> StoreResult<WriteOutcome> {
+        crate::applications::insert(&mut self.tx, tenant_id, a).await
+    }
+
+    async fn lock_application(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<Application>> {
+        crate::applications::lock(&mut self.tx, tenant_id, id).await
+    }
+
+    async fn update_application(
+        &mut self,
+        tenant_id: &str,
+        a: &Application,
+        previous_revision: i64,
+    ) -> StoreResult<bool> {
+        crate::applications::update(&mut self.tx, tenant_id, a, previous_revision).await
+    }
+
+    async fn find_application(
+        &mut self,
+        tenant_id: &str,
+        candidate_id: &str,
+        job_id: &str,
+    ) -> StoreResult<Option<String>> {
+        crate::applications::find(&mut self.tx, tenant_id, candidate_id, job_id).await
     }
 
     async fn insert_document(

@@ -6,6 +6,7 @@
 //! `BEGIN IMMEDIATE`, which takes the write lock up front: a transaction that reads before it
 //! writes can then never fail to upgrade its lock halfway.
 
+mod applications;
 mod audit;
 mod candidates;
 mod events;

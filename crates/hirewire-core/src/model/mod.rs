@@ -24,6 +24,7 @@ macro_rules! string_enum {
     };
 }
 
+pub mod application;
 pub mod audit;
 pub mod candidate;
 pub mod document;

@@ -1,6 +1,7 @@
 //! Domain operations: each validates its input, applies the rules of the model and writes the
 //! change, its event and its audit record in one unit of work.
 
+pub mod applications;
 pub mod candidates;
 pub mod documents;
 pub mod imports;

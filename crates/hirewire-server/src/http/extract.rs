@@ -279,6 +279,8 @@ pub mod scopes {
         CandidatesRead,
         CandidatesWrite,
         CvSearch,
+        ApplicationsRead,
+        ApplicationsWrite,
         KeysManage,
         AuditRead,
         WebhooksManage,

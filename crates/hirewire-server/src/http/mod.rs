@@ -21,7 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::http::error::{ApiError, Code};
 use crate::http::routes::{
-    audit, candidates, events, health, imports, jobs, keys, skills, tenant, webhooks,
+    applications, audit, candidates, events, health, imports, jobs, keys, skills, tenant, webhooks,
 };
 use crate::state::AppState;
 use crate::{audit_log, auth, idempotency, metrics, ratelimit};
@@ -52,6 +52,12 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(candidates::get_document_content))
         .routes(routes!(candidates::get_operation))
         .routes(routes!(imports::create_import))
+        .routes(routes!(
+            applications::list_applications,
+            applications::create_application
+        ))
+        .routes(routes!(applications::get_application))
+        .routes(routes!(applications::move_application))
         .routes(routes!(imports::export))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::get_key, keys::delete_key))

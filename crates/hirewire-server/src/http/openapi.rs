@@ -20,12 +20,14 @@ use crate::http::error::ErrorBody;
         hirewire_core::event::WebhookDisabledData,
         hirewire_core::event::PingData,
         hirewire_core::event::CandidateEventData,
-        hirewire_core::event::CandidateDeletedData
+        hirewire_core::event::CandidateDeletedData,
+        hirewire_core::event::ApplicationEventData
     )),
     modifiers(&Security),
     tags(
         (name = "jobs", description = "Jobs (requirements): draft, publish, close, expire."),
         (name = "candidates", description = "Candidates, their CVs and other documents, parsed into JSON Resume profiles."),
+        (name = "applications", description = "Applications: candidates in a job's pipeline, moved through its stages with a full history."),
         (name = "skills", description = "The skills taxonomy: normalisation and autocomplete."),
         (name = "operations", description = "Asynchronous operations (CV parsing, imports) accepted with 202 and a `reference_id`."),
         (name = "keys", description = "API keys: scoped, expiring, revocable, rotatable."),

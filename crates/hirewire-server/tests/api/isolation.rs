@@ -136,6 +136,14 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
     .await;
     assert!(parsed.is_some(), "A's document was not parsed");
     let (_, candidate) = app.get(&format!("/api/v1/candidates/{candidate_id}")).await;
+    let (s, application) = app
+        .post(
+            "/api/v1/applications",
+            json!({"candidate_id": candidate_id, "job_id": job_id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{application}");
+    let application_id = application["id"].as_str().unwrap().to_string();
     let (b_tenant, b_key) = app.other_tenant("b", 10).await;
 
     let patch = json!({"title": "Taken over by B"});
@@ -152,6 +160,8 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
     let missing_document = new_id("doc");
     let missing_reference = hirewire_core::ids::new_reference_id();
     let candidate_patch = json!({"first_name": "Taken over by B"});
+    let missing_application = new_id("app");
+    let application_move = json!({"status": "rejected", "reason": "Taken over by B"});
     let routes: Vec<(Method, &str, Option<&Value>, &str, &str, &str)> = vec![
         (
             Method::GET,
@@ -363,6 +373,22 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
         ),
         (
             Method::GET,
+            "/api/v1/applications/{id}",
+            None,
+            &application_id,
+            &missing_application,
+            "app_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/applications/{id}/status",
+            Some(&application_move),
+            &application_id,
+            &missing_application,
+            "app_nonsense",
+        ),
+        (
+            Method::GET,
             "/api/v1/operations/{id}",
             None,
             &reference_id,
@@ -425,6 +451,13 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
         .get(&format!("/api/v1/candidates/{candidate_id}/documents"))
         .await;
     assert_eq!(docs["items"].as_array().unwrap().len(), 1, "{docs}");
+    let (_, application_after) = app
+        .get(&format!("/api/v1/applications/{application_id}"))
+        .await;
+    assert_eq!(
+        application_after, application,
+        "tenant B moved A's application"
+    );
     let (s, hook_after) = app.get(&format!("/api/v1/webhooks/{hook_id}")).await;
     assert_eq!(s, 200, "tenant B deleted A's webhook: {hook_after}");
     assert_eq!(hook_after, hook, "tenant B changed A's webhook");
@@ -456,7 +489,12 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
         .collect();
     assert_eq!(
         types,
-        ["job.created", "candidate.created", "candidate.parsed"]
+        [
+            "job.created",
+            "candidate.created",
+            "candidate.parsed",
+            "application.created"
+        ]
     );
     assert!(app.events(&b_tenant).await.is_empty());
 }

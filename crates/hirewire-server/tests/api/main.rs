@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod applications;
 mod audit;
 mod candidates;
 mod conventions;

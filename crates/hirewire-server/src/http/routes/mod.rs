@@ -1,6 +1,7 @@
 //! The API's handlers, one module per resource. Handlers are thin: parse, check the scope,
 //! call the domain, shape the answer.
 
+pub mod applications;
 pub mod audit;
 pub mod candidates;
 pub mod events;
