@@ -39,7 +39,7 @@ impl Server {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
         metrics::install();
         let (audit, audit_rx) = audit_log::AuditSink::new();
-        let state = AppState {
+        let state = AppState::new(state::Shared {
             limits: Arc::new(ratelimit::RateLimiters::new(&config.rate_limits)),
             keys: Arc::new(auth::KeyCache::new(Duration::from_secs(
                 config.key_cache_ttl_secs,
@@ -49,7 +49,7 @@ impl Server {
             audit,
             wake: webhooks::Wake::default(),
             workers_running: Arc::new(AtomicBool::new(false)),
-        };
+        });
         Self { state, audit_rx }
     }
 

@@ -10,9 +10,27 @@ use crate::auth::KeyCache;
 use crate::config::Config;
 use crate::ratelimit::RateLimiters;
 
-/// The application's shared state; cheap to clone.
+/// The application's shared state. Every middleware layer and handler clones it per request,
+/// so it is one `Arc`: one atomic increment per clone instead of one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wraps the shared parts.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub keys: Arc<KeyCache>,
