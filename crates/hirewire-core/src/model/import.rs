@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn records_end_outside_quotes() {
         let csv = b"a,\"multi\nline\"\nb,c\n\"open";
-        assert_eq!(last_record_end(csv, ImportFormat::Csv), Some(20));
+        assert_eq!(last_record_end(csv, ImportFormat::Csv), Some(19));
         assert_eq!(last_record_end(b"{}\n{}", ImportFormat::Jsonl), Some(3));
     }
 
