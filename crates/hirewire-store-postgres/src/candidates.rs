@@ -791,6 +791,39 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &CandidateQ
 }
 
 fn push_search(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &SearchQuery) {
+    if q.terms.is_empty() {
+        // Filters alone: every match scores the same, so the order is the (tenant, updated_at)
+        // index's and the scan stops at the page's end.
+        qb.push("SELECT c.id, c.updated_at, 0 AS score FROM candidates c WHERE c.tenant_id = ")
+            .push_bind(tenant_id.to_string());
+        for skill in &q.skills {
+            qb.push(" AND c.id IN (SELECT candidate_id FROM candidate_skills WHERE tenant_id = ")
+                .push_bind(tenant_id.to_string())
+                .push(" AND skill = ")
+                .push_bind(skill.clone())
+                .push(")");
+        }
+        if let Some(l) = &q.location {
+            qb.push(" AND c.location_key LIKE ")
+                .push_bind(format!("%|{}|%", like_escape(l)))
+                .push(" ESCAPE '\\'");
+        }
+        if let Some(y) = q.min_years {
+            qb.push(" AND c.total_experience_years >= ").push_bind(y);
+        }
+        if let Some((_, at, id)) = q.after() {
+            qb.push(" AND (c.updated_at < ")
+                .push_bind(at)
+                .push(" OR (c.updated_at = ")
+                .push_bind(at)
+                .push(" AND c.id < ")
+                .push_bind(id)
+                .push("))");
+        }
+        qb.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+            .push_bind(i64::from(q.page.limit) + 1);
+        return;
+    }
     // Ranks on the small columns only; the page's rows are read afterwards, so that a term
     // matching thousands of candidates does not read thousands of profiles.
     qb.push("SELECT * FROM (SELECT c.id, c.updated_at, ");

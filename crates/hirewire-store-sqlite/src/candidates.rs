@@ -751,30 +751,7 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &CandidateQue
     }
 }
 
-fn push_search(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &SearchQuery) {
-    // Ranks on the small columns only; the page's rows are read afterwards, so that a term
-    // matching thousands of candidates does not read thousands of profiles.
-    qb.push("SELECT * FROM (SELECT c.id, c.updated_at, ");
-    if q.terms.is_empty() {
-        qb.push("0");
-    }
-    for (i, t) in q.terms.iter().enumerate() {
-        if i > 0 {
-            qb.push(" + ");
-        }
-        qb.push("CASE WHEN c.seq IN (SELECT rowid FROM candidate_search WHERE candidate_search MATCH ")
-            .push_bind(format!("{{skills}} : {}", t.fts5()))
-            .push(") THEN 3 WHEN c.seq IN (SELECT rowid FROM candidate_search WHERE candidate_search MATCH ")
-            .push_bind(format!("{{titles}} : {}", t.fts5()))
-            .push(") THEN 2 ELSE 1 END");
-    }
-    qb.push(" AS score FROM candidates c WHERE c.tenant_id = ")
-        .push_bind(tenant_id.to_string());
-    if !q.terms.is_empty() {
-        qb.push(" AND c.seq IN (SELECT rowid FROM candidate_search WHERE candidate_search MATCH ")
-            .push_bind(format!("{{doc}} : ({})", q.fts5()))
-            .push(")");
-    }
+fn push_search_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &SearchQuery) {
     for skill in &q.skills {
         qb.push(" AND c.id IN (SELECT candidate_id FROM candidate_skills WHERE tenant_id = ")
             .push_bind(tenant_id.to_string())
@@ -790,8 +767,51 @@ fn push_search(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &SearchQuery) 
     if let Some(y) = q.min_years {
         qb.push(" AND c.total_experience_years >= ").push_bind(y);
     }
+}
+
+fn push_search(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &SearchQuery) {
+    let after = q.after();
+    if q.terms.is_empty() {
+        // Filters alone: every match scores the same, so the order is the (tenant, updated_at)
+        // index's and the scan stops at the page's end.
+        qb.push("SELECT c.id, c.updated_at, 0 AS score FROM candidates c WHERE c.tenant_id = ")
+            .push_bind(tenant_id.to_string());
+        push_search_filters(qb, tenant_id, q);
+        if let Some((_, at, id)) = after {
+            let at = ts(&at);
+            qb.push(" AND (c.updated_at < ")
+                .push_bind(at.clone())
+                .push(" OR (c.updated_at = ")
+                .push_bind(at)
+                .push(" AND c.id < ")
+                .push_bind(id)
+                .push("))");
+        }
+        qb.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+            .push_bind(i64::from(q.page.limit) + 1);
+        return;
+    }
+    // Ranks on the small columns only; the page's rows are read afterwards, so that a term
+    // matching thousands of candidates does not read thousands of profiles. The full-text
+    // match drives the query: the planner would otherwise walk every candidate of the tenant.
+    qb.push("SELECT * FROM (SELECT c.id, c.updated_at, ");
+    for (i, t) in q.terms.iter().enumerate() {
+        if i > 0 {
+            qb.push(" + ");
+        }
+        qb.push("CASE WHEN f.rowid IN (SELECT rowid FROM candidate_search WHERE candidate_search MATCH ")
+            .push_bind(format!("{{skills}} : {}", t.fts5()))
+            .push(") THEN 3 WHEN f.rowid IN (SELECT rowid FROM candidate_search WHERE candidate_search MATCH ")
+            .push_bind(format!("{{titles}} : {}", t.fts5()))
+            .push(") THEN 2 ELSE 1 END");
+    }
+    qb.push(" AS score FROM candidate_search f CROSS JOIN candidates c ON c.seq = f.rowid WHERE candidate_search MATCH ")
+        .push_bind(format!("{{doc}} : ({})", q.fts5()))
+        .push(" AND c.tenant_id = ")
+        .push_bind(tenant_id.to_string());
+    push_search_filters(qb, tenant_id, q);
     qb.push(") s");
-    if let Some((score, at, id)) = q.after() {
+    if let Some((score, at, id)) = after {
         let at = ts(&at);
         qb.push(" WHERE (s.score < ")
             .push_bind(score)

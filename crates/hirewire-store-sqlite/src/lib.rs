@@ -109,6 +109,21 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn maintain(&self) -> StoreResult<()> {
+        // Keeps the planner's statistics current (SQLite gathers none by itself), so that a
+        // search starts from its full-text match rather than from every candidate. Usually a
+        // no-op; `analysis_limit` bounds the work when it is not.
+        sqlx::query("PRAGMA analysis_limit = 400")
+            .execute(&self.write)
+            .await
+            .or_store()?;
+        sqlx::query("PRAGMA optimize")
+            .execute(&self.write)
+            .await
+            .or_store()?;
+        Ok(())
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }
