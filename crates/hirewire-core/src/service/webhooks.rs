@@ -87,13 +87,29 @@ fn check_filter(f: WebhookFilter) -> DomainResult<WebhookFilter> {
             format!("`{job}` is not a job id"),
         ));
     }
-    if let Some(stages) = &f.new_status
-        && (stages.is_empty() || stages.iter().any(|s| s.trim().is_empty() || s.len() > 50))
-    {
-        return Err(DomainError::invalid(
-            "filter.new_status",
-            "list one or more stage names",
-        ));
+    if let Some(stages) = &f.new_status {
+        use crate::model::application::ApplicationStatus;
+        if stages.is_empty() {
+            return Err(DomainError::invalid(
+                "filter.new_status",
+                "list one or more application statuses",
+            ));
+        }
+        if let Some((i, s)) = stages
+            .iter()
+            .enumerate()
+            .find(|(_, s)| ApplicationStatus::parse(s).is_none())
+        {
+            let all: Vec<&str> = ApplicationStatus::ALL.iter().map(|s| s.as_str()).collect();
+            return Err(DomainError::invalid(
+                format!("filter.new_status[{i}]"),
+                format!(
+                    "`{}` is not an application status; use {}",
+                    s.escape_debug(),
+                    all.join(", ")
+                ),
+            ));
+        }
     }
     Ok(f)
 }
