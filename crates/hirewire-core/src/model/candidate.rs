@@ -560,11 +560,12 @@ impl Candidate {
         source.email = None;
         source.phone = None;
         source.fill_identity_from_profile();
+        let source_profile = profile_value(&source);
         let offered: Vec<&'static str> = TRACKED_FIELDS
             .iter()
             .copied()
             .filter(|f| !matches!(*f, "external_ids" | "tags" | "source"))
-            .filter(|f| !is_empty(&field_value(&source, f)))
+            .filter(|f| !is_empty(&field_value_in(&source, &source_profile, f)))
             .collect();
         let mut next = self.clone();
         merge_fields(&mut next, &source, &offered, Provenance::Parsed);
@@ -613,8 +614,11 @@ fn merge_fields(
     // A field this merge emptied has no author any more; fields a person cleared keep theirs,
     // so that automation does not refill them.
     let snapshot = into.clone();
+    let snapshot_profile = profile_value(&snapshot);
     into.provenance.retain(|k, p| {
-        *p != provenance || !fields.contains(&k.as_str()) || !is_empty(&field_value(&snapshot, k))
+        *p != provenance
+            || !fields.contains(&k.as_str())
+            || !is_empty(&field_value_in(&snapshot, &snapshot_profile, k))
     });
 }
 
@@ -633,6 +637,16 @@ fn copy_top_field(into: &mut Candidate, from: &Candidate, field: &str) {
 
 /// The value of a tracked field, as JSON.
 pub fn field_value(c: &Candidate, field: &str) -> Value {
+    field_value_in(c, &profile_value(c), field)
+}
+
+fn profile_value(c: &Candidate) -> Value {
+    serde_json::to_value(&c.profile).unwrap_or(Value::Null)
+}
+
+/// [`field_value`] with the profile already serialized: comparing all tracked fields of two
+/// versions would otherwise serialize each profile once per field.
+fn field_value_in(c: &Candidate, profile: &Value, field: &str) -> Value {
     match field {
         "first_name" => json_opt(&c.first_name),
         "last_name" => json_opt(&c.last_name),
@@ -642,9 +656,9 @@ pub fn field_value(c: &Candidate, field: &str) -> Value {
         "tags" => serde_json::to_value(&c.tags).unwrap_or(Value::Null),
         "source" => json_opt(&c.source),
         other => match other.strip_prefix("profile.") {
-            Some(path) => serde_json::to_value(&c.profile)
-                .ok()
-                .and_then(|v| v.pointer(&format!("/{}", path.replace('.', "/"))).cloned())
+            Some(path) => profile
+                .pointer(&format!("/{}", path.replace('.', "/")))
+                .cloned()
                 .unwrap_or(Value::Null),
             None => Value::Null,
         },
@@ -667,10 +681,11 @@ fn is_empty(v: &Value) -> bool {
 
 /// The tracked fields whose values differ between two versions of a candidate.
 pub fn changed_fields(before: &Candidate, after: &Candidate) -> Vec<&'static str> {
+    let (b, a) = (profile_value(before), profile_value(after));
     TRACKED_FIELDS
         .iter()
         .copied()
-        .filter(|f| field_value(before, f) != field_value(after, f))
+        .filter(|f| field_value_in(before, &b, f) != field_value_in(after, &a, f))
         .collect()
 }
 

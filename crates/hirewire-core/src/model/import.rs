@@ -310,10 +310,11 @@ pub fn from_json(line: &str, row: i64) -> Result<NewCandidate, RowError> {
     for k in READ_ONLY {
         map.remove(*k);
     }
-    serde_path_like(value, row)
+    new_candidate_from(value, row)
 }
 
-fn serde_path_like(value: Value, row: i64) -> Result<NewCandidate, RowError> {
+/// A JSON object as a create request; an unknown field is named in the row's error.
+fn new_candidate_from(value: Value, row: i64) -> Result<NewCandidate, RowError> {
     serde_json::from_value(value).map_err(|e| {
         let msg = e.to_string();
         let field = msg

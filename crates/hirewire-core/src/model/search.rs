@@ -654,10 +654,10 @@ mod tests {
             true
         );
         assert_eq!(parse_query("10y").unwrap().1, Some(10.0));
-        assert!(
-            parse_query(&"x ".repeat(30)).is_err()
-                || parse_query(&"x ".repeat(30)).unwrap().0.len() == 1
-        );
+        // Repeated words are one term; more than twelve distinct terms are refused.
+        assert_eq!(parse_query(&"x ".repeat(30)).unwrap().0.len(), 1);
+        let many: Vec<String> = (0..13).map(|i| format!("word{i}")).collect();
+        assert!(parse_query(&many.join(" ")).is_err());
     }
 
     #[test]
