@@ -94,6 +94,21 @@ pub const CATALOG: &[EventType] = &[
         "ApplicationEventData",
     ),
     event_type(
+        "application.scored",
+        "An application's candidate was evaluated against its job (on creation, after a CV parse, or on request): score, band, skills matched and missing.",
+        "ScoredEventData",
+    ),
+    event_type(
+        "candidate.scored",
+        "A candidate was evaluated against a job (also sent as `application.scored` when the candidate applied to it).",
+        "ScoredEventData",
+    ),
+    event_type(
+        "review.resolved",
+        "A person resolved a review item (for example a low-confidence evaluation).",
+        "ReviewEventData",
+    ),
+    event_type(
         "webhook.disabled",
         "A webhook subscription was switched off after repeated failures or a 410 Gone.",
         "WebhookDisabledData",
@@ -151,6 +166,51 @@ pub struct ApplicationEventData {
     /// The moves: the reason given, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// The `data` of `application.scored` and `candidate.scored`: the figures of the evaluation;
+/// its evidence and rationale (which quote the CV) are at `/api/v1/evaluations/{id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScoredEventData {
+    pub evaluation_id: String,
+    pub candidate_id: String,
+    pub job_id: String,
+    pub application_id: Option<String>,
+    #[schema(minimum = 0, maximum = 100)]
+    pub score: u8,
+    pub band: hirewire_scoring::Band,
+    pub confidence: f64,
+    pub matched_skills: Vec<hirewire_scoring::SkillMatch>,
+    pub missing_skills: Vec<hirewire_scoring::MissingSkill>,
+    pub evaluator: String,
+    pub model_version: String,
+    pub trigger: crate::model::evaluation::EvaluationTrigger,
+}
+
+impl ScoredEventData {
+    /// The event data of an evaluation.
+    pub fn of(e: &crate::model::evaluation::Evaluation) -> Self {
+        ScoredEventData {
+            evaluation_id: e.id.clone(),
+            candidate_id: e.candidate_id.clone(),
+            job_id: e.job_id.clone(),
+            application_id: e.application_id.clone(),
+            score: e.score,
+            band: e.band,
+            confidence: e.confidence,
+            matched_skills: e.matched_skills.clone(),
+            missing_skills: e.missing_skills.clone(),
+            evaluator: e.evaluator.clone(),
+            model_version: e.model_version.clone(),
+            trigger: e.trigger,
+        }
+    }
+}
+
+/// The `data` of `review.*` events.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewEventData {
+    pub review: crate::model::evaluation::Review,
 }
 
 /// The `data` of `candidate.deleted`.

@@ -16,6 +16,8 @@ pub mod prefix {
     pub const CANDIDATE: &str = "cand";
     pub const DOCUMENT: &str = "doc";
     pub const APPLICATION: &str = "app";
+    pub const EVALUATION: &str = "eval";
+    pub const REVIEW: &str = "rev";
 }
 
 /// A new id with the given prefix, e.g. `job_01936c2b5f8e7a0b9c1d2e3f40516273`.

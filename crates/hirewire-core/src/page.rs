@@ -16,6 +16,7 @@ pub const DEFAULT_LIMIT: u32 = 50;
 #[serde(untagged)]
 pub enum SortValue {
     Time(#[serde(with = "crate::time::rfc3339")] DateTime<Utc>),
+    Int(i64),
     Text(String),
 }
 
@@ -44,12 +45,18 @@ impl Cursor {
         // Databases refuse NUL in text; a forged cursor must not reach a query with one.
         let text = match &c.value {
             SortValue::Text(t) => t.as_str(),
-            SortValue::Time(_) => "",
+            SortValue::Time(_) | SortValue::Int(_) => "",
         };
         if [c.sort.as_str(), text, c.id.as_str()]
             .iter()
             .any(|s| s.contains('\0'))
         {
+            return None;
+        }
+        // Numbers are only ever made for the score sort, and the score sort only makes
+        // numbers: a forged cursor must not compare a column with a value of another type.
+        let numeric = c.sort.trim_start_matches('-') == "score";
+        if numeric != matches!(c.value, SortValue::Int(_)) {
             return None;
         }
         // Timestamps come back as text through the untagged enum; restore their type.

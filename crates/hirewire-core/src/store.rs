@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
 use crate::event::Event;
-use crate::model::application::{Application, ApplicationQuery};
+use crate::model::application::{Application, ApplicationQuery, ApplicationStatus};
+use crate::model::evaluation::{
+    Evaluation, EvaluationQuery, EvaluationSummary, Review, ReviewKind, ReviewQuery,
+};
 use crate::model::search::SearchQuery;
 use crate::model::{
     Attempt, AuditEvent, AuditQuery, Candidate, CandidateKeys, CandidateQuery, Delivery,
@@ -143,6 +146,48 @@ pub trait Tx: Send {
         candidate_id: &str,
         job_id: &str,
     ) -> StoreResult<Option<String>>;
+
+    /// Records an application's latest evaluation (its `revision` stays: scoring is not an
+    /// edit).
+    async fn set_application_evaluation(
+        &mut self,
+        tenant_id: &str,
+        application_id: &str,
+        summary: &EvaluationSummary,
+    ) -> StoreResult<()>;
+    /// Marks the candidate's applications to draft or active jobs as being scored by this
+    /// operation.
+    async fn mark_applications_for_evaluation(
+        &mut self,
+        tenant_id: &str,
+        candidate_id: &str,
+        reference_id: &str,
+    ) -> StoreResult<u64>;
+    /// Inserts an evaluation.
+    async fn insert_evaluation(
+        &mut self,
+        tenant_id: &str,
+        evaluation: &Evaluation,
+    ) -> StoreResult<()>;
+    /// The open review item of this kind about this candidate and job, locked.
+    async fn lock_open_review(
+        &mut self,
+        tenant_id: &str,
+        kind: ReviewKind,
+        candidate_id: &str,
+        job_id: &str,
+    ) -> StoreResult<Option<Review>>;
+    /// A review item of the tenant, locked.
+    async fn lock_review(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Review>>;
+    /// Inserts a review item.
+    async fn insert_review(&mut self, tenant_id: &str, review: &Review) -> StoreResult<()>;
+    /// Writes back a review item whose stored revision is `previous_revision`.
+    async fn update_review(
+        &mut self,
+        tenant_id: &str,
+        review: &Review,
+        previous_revision: i64,
+    ) -> StoreResult<bool>;
 
     /// Inserts a document and its content.
     async fn insert_document(
@@ -385,6 +430,48 @@ pub trait ApplicationStore {
     ) -> StoreResult<Page<Application>>;
 }
 
+/// Evaluations, the data rankings need, and review items.
+#[async_trait]
+pub trait EvaluationStore {
+    /// An evaluation of the tenant.
+    async fn evaluation(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Evaluation>>;
+    /// A page of the tenant's evaluations, newest first.
+    async fn list_evaluations(
+        &self,
+        tenant_id: &str,
+        query: &EvaluationQuery,
+    ) -> StoreResult<Page<Evaluation>>;
+    /// The tenant's candidates with these ids (in no particular order; missing ids skipped).
+    async fn candidates_by_ids(
+        &self,
+        tenant_id: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<Candidate>>;
+    /// Every application to the job: candidate id, application id, status.
+    async fn job_applicants(
+        &self,
+        tenant_id: &str,
+        job_id: &str,
+    ) -> StoreResult<Vec<(String, String, ApplicationStatus)>>;
+    /// How many candidates the tenant has.
+    async fn count_candidates(&self, tenant_id: &str) -> StoreResult<u64>;
+    /// The ids of up to `limit` candidates holding the most of these skill keys, weighted,
+    /// best first (ties: the newest candidate first).
+    async fn candidates_by_skills(
+        &self,
+        tenant_id: &str,
+        keys: &[(String, f64)],
+        limit: u32,
+    ) -> StoreResult<Vec<String>>;
+    /// The ids of the `limit` most recently updated candidates.
+    async fn recent_candidates(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<String>>;
+    /// A review item of the tenant.
+    async fn review(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Review>>;
+    /// A page of the tenant's review items, newest first.
+    async fn list_reviews(&self, tenant_id: &str, query: &ReviewQuery)
+    -> StoreResult<Page<Review>>;
+}
+
 /// Asynchronous operations.
 #[async_trait]
 pub trait OperationStore {
@@ -505,6 +592,7 @@ pub trait Store:
     + JobStore
     + CandidateStore
     + ApplicationStore
+    + EvaluationStore
     + OperationStore
     + EventStore
     + WebhookStore

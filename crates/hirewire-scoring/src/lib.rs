@@ -94,7 +94,7 @@ pub enum RemoteKind {
 
 /// Relative weights of the five dimensions; normalised before use, settable per job.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Weights {
     /// Weight of the skills dimension.
     pub skills: f64,

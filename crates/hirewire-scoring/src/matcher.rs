@@ -204,11 +204,8 @@ fn rationale(
         .iter()
         .filter_map(|m| {
             let v = m.via.as_deref()?;
-            if let Some(syn) = v.strip_prefix("synonym ") {
-                Some(format!("{} via {syn}", m.name))
-            } else {
-                None
-            }
+            v.strip_prefix("synonym ")
+                .map(|syn| format!("{} via {syn}", m.name))
         })
         .take(3)
         .collect();

@@ -651,18 +651,18 @@ fn best_match(w: &Wanted, job_id: Option<SkillId>, job_key: &str, cand: &Candida
                     years_unknown: unknown,
                 };
             }
-        } else if let (Some(a), Some(b)) = (job_id, m.id) {
-            if let Some(rel) = tax.relatedness_ids(a, b) {
-                let credit = RELATED_SHARE * rel as f64 * base;
-                if credit > best.credit {
-                    best = Best {
-                        credit,
-                        mention: Some(m.clone()),
-                        related: true,
-                        years_short: None,
-                        years_unknown: false,
-                    };
-                }
+        } else if let (Some(a), Some(b)) = (job_id, m.id)
+            && let Some(rel) = tax.relatedness_ids(a, b)
+        {
+            let credit = RELATED_SHARE * rel as f64 * base;
+            if credit > best.credit {
+                best = Best {
+                    credit,
+                    mention: Some(m.clone()),
+                    related: true,
+                    years_short: None,
+                    years_unknown: false,
+                };
             }
         }
     }

@@ -161,12 +161,26 @@ pub struct Config {
     pub parse_workers: usize,
     /// How long one CV may take to parse before its operation fails.
     pub parse_timeout_secs: u64,
+    /// Evaluations less confident than this (0–1) open a review item.
+    pub review_confidence_threshold: f64,
     /// The plaintext of the admin key that the first start creates (else one is generated).
     #[serde(skip_serializing)]
     pub bootstrap_key: Option<String>,
 }
 
 impl Config {
+    /// What the domain needs to act on evaluations; an out-of-range threshold is clamped.
+    pub fn evaluation_policy(&self) -> hirewire_core::service::evaluations::Policy {
+        let t = self.review_confidence_threshold;
+        hirewire_core::service::evaluations::Policy {
+            review_below_confidence: if t.is_finite() {
+                t.clamp(0.0, 1.0)
+            } else {
+                0.5
+            },
+        }
+    }
+
     /// How many CVs this process parses at once.
     pub fn parse_workers(&self) -> usize {
         match self.parse_workers {
@@ -196,6 +210,7 @@ impl Default for Config {
             webhooks: WebhookSettings::default(),
             parse_workers: 0,
             parse_timeout_secs: 30,
+            review_confidence_threshold: 0.5,
             bootstrap_key: None,
         }
     }

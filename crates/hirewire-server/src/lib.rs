@@ -9,6 +9,7 @@ pub mod imports;
 pub mod metrics;
 pub mod parsing;
 pub mod ratelimit;
+pub mod scoring;
 pub mod state;
 pub mod webhooks;
 pub mod workers;

@@ -76,6 +76,9 @@ async fn run(state: &AppState, op: StoredOperation) {
     match documents::finish_parse(state.store.as_ref(), &op, outcome).await {
         Ok(()) => {
             state.wake.events_written();
+            if ok {
+                state.wake.evaluations_queued();
+            }
             metrics::counter!("documents_parsed_total", "outcome" => if ok { "parsed" } else { "failed" })
                 .increment(1);
         }

@@ -116,6 +116,7 @@ impl Workers {
         handles.extend(crate::webhooks::start(&state, rx.clone()));
         handles.push(crate::parsing::start(&state, rx.clone()));
         handles.push(crate::imports::start(&state, rx.clone()));
+        handles.push(crate::scoring::start(&state, rx.clone()));
         // Built on first use otherwise, which would slow the first search or parse by ~50 ms.
         tokio::task::spawn_blocking(|| hirewire_taxonomy::Taxonomy::global().prepare());
         state.workers_running.store(true, Ordering::Relaxed);

@@ -4,11 +4,13 @@ use async_trait::async_trait;
 use hirewire_core::model::application::{
     Application, ApplicationQuery, ApplicationSource, ApplicationStatus,
 };
+use hirewire_core::model::evaluation::EvaluationSummary;
 use hirewire_core::page::Page;
 use hirewire_core::store::{ApplicationStore, StoreResult, WriteOutcome};
+use hirewire_scoring::Band;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::PostgresStore;
 use crate::rows::{OrStore, RowExt, push_keyset};
@@ -22,6 +24,17 @@ pub(crate) fn application_from_row(r: &PgRow) -> StoreResult<Application> {
         source: r.parsed("source", ApplicationSource::parse)?,
         rejection_reason: r.text_opt("rejection_reason")?,
         status_history: r.json("status_history")?,
+        latest_evaluation: match r.text_opt("evaluation_id")? {
+            None => None,
+            Some(id) => Some(EvaluationSummary {
+                id,
+                score: u8::try_from(r.try_get::<i32, _>("score").or_store()?).unwrap_or(0),
+                band: r.parsed("band", band_of)?,
+                confidence: r.try_get("confidence").or_store()?,
+                created_at: r.time("evaluated_at")?,
+            }),
+        },
+        evaluation_reference_id: r.text_opt("evaluation_reference_id")?,
         revision: r.int("revision")?,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
@@ -34,8 +47,8 @@ pub(crate) async fn insert(
     a: &Application,
 ) -> StoreResult<WriteOutcome> {
     let done = sqlx::query(
-        "INSERT INTO applications (id, tenant_id, candidate_id, job_id, status, source, rejection_reason, status_history, revision, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+        "INSERT INTO applications (id, tenant_id, candidate_id, job_id, status, source, rejection_reason, status_history, revision, created_at, updated_at, evaluation_reference_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
     )
     .bind(&a.id)
     .bind(tenant_id)
@@ -48,6 +61,7 @@ pub(crate) async fn insert(
     .bind(a.revision)
     .bind(a.created_at)
     .bind(a.updated_at)
+    .bind(&a.evaluation_reference_id)
     .execute(&mut *conn)
     .await
     .or_store()?;
@@ -96,6 +110,25 @@ pub(crate) async fn update(
     Ok(done.rows_affected() == 1)
 }
 
+/// The stored name of a band.
+pub(crate) fn band_name(b: Band) -> &'static str {
+    match b {
+        Band::Green => "green",
+        Band::Amber => "amber",
+        Band::Red => "red",
+    }
+}
+
+/// Parses a stored band name.
+pub(crate) fn band_of(s: &str) -> Option<Band> {
+    match s {
+        "green" => Some(Band::Green),
+        "amber" => Some(Band::Amber),
+        "red" => Some(Band::Red),
+        _ => None,
+    }
+}
+
 pub(crate) async fn find(
     conn: &mut PgConnection,
     tenant_id: &str,
@@ -133,6 +166,17 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &Applicatio
     if let Some(s) = q.source {
         qb.push(" AND source = ").push_bind(s.as_str());
     }
+    if !q.bands.is_empty() {
+        qb.push(" AND band IN (");
+        let mut list = qb.separated(", ");
+        for b in &q.bands {
+            list.push_bind(band_name(*b));
+        }
+        qb.push(")");
+    }
+    if let Some(m) = q.min_score {
+        qb.push(" AND score >= ").push_bind(i32::from(m));
+    }
 }
 
 #[async_trait]
@@ -156,7 +200,7 @@ impl ApplicationStore for PostgresStore {
         push_filters(&mut qb, tenant_id, q);
         push_keyset(
             &mut qb,
-            q.sort.as_str(),
+            q.sort.column(),
             q.descending,
             q.page.after.as_ref(),
             q.page.limit,

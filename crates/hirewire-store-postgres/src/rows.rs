@@ -27,6 +27,7 @@ pub(crate) trait RowExt {
     fn time(&self, col: &str) -> StoreResult<DateTime<Utc>>;
     fn time_opt(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>>;
     fn json<T: DeserializeOwned>(&self, col: &str) -> StoreResult<T>;
+    fn json_opt<T: DeserializeOwned>(&self, col: &str) -> StoreResult<Option<T>>;
     fn parsed<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T>;
     fn parsed_opt<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<Option<T>>;
 }
@@ -49,6 +50,11 @@ impl RowExt for PgRow {
     }
     fn json<T: DeserializeOwned>(&self, col: &str) -> StoreResult<T> {
         self.try_get::<Json<T>, _>(col).map(|j| j.0).or_store()
+    }
+    fn json_opt<T: DeserializeOwned>(&self, col: &str) -> StoreResult<Option<T>> {
+        self.try_get::<Option<Json<T>>, _>(col)
+            .map(|j| j.map(|j| j.0))
+            .or_store()
     }
     fn parsed<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
         let s = self.text(col)?;
@@ -81,6 +87,10 @@ pub(crate) fn push_keyset(
             SortValue::Time(t) => {
                 qb.push(format!(" AND ({column} {op} ")).push_bind(*t);
                 qb.push(format!(" OR ({column} = ")).push_bind(*t);
+            }
+            SortValue::Int(v) => {
+                qb.push(format!(" AND ({column} {op} ")).push_bind(*v);
+                qb.push(format!(" OR ({column} = ")).push_bind(*v);
             }
             SortValue::Text(s) => {
                 qb.push(format!(" AND ({column} {op} "))

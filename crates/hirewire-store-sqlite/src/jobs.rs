@@ -25,6 +25,7 @@ pub(crate) fn job_from_row(r: &SqliteRow) -> StoreResult<Job> {
         apply_url: r.text_opt("apply_url")?,
         skills: r.json("skills")?,
         min_experience_years: r.try_get("min_experience_years").or_store()?,
+        scoring_weights: r.json_opt("scoring_weights")?,
         status: r.parsed("status", JobStatus::parse)?,
         posted_at: r.time_opt("posted_at")?,
         expires_at: r.time_opt("expires_at")?,

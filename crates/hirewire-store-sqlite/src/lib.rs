@@ -9,6 +9,7 @@
 mod applications;
 mod audit;
 mod candidates;
+mod evaluations;
 mod events;
 mod idempotency;
 mod jobs;

@@ -41,6 +41,7 @@ pub(crate) trait RowExt {
     fn time(&self, col: &str) -> StoreResult<DateTime<Utc>>;
     fn time_opt(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>>;
     fn json<T: DeserializeOwned>(&self, col: &str) -> StoreResult<T>;
+    fn json_opt<T: DeserializeOwned>(&self, col: &str) -> StoreResult<Option<T>>;
     fn parsed<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T>;
     fn parsed_opt<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<Option<T>>;
 }
@@ -63,6 +64,12 @@ impl RowExt for SqliteRow {
     }
     fn json<T: DeserializeOwned>(&self, col: &str) -> StoreResult<T> {
         serde_json::from_str(&self.text(col)?).or_store()
+    }
+    fn json_opt<T: DeserializeOwned>(&self, col: &str) -> StoreResult<Option<T>> {
+        match self.text_opt(col)? {
+            None => Ok(None),
+            Some(t) => serde_json::from_str(&t).or_store(),
+        }
     }
     fn parsed<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
         let s = self.text(col)?;
@@ -90,15 +97,23 @@ pub(crate) fn push_keyset(
     use hirewire_core::page::SortValue;
     let op = if descending { "<" } else { ">" };
     if let Some(c) = cursor {
-        let value = match &c.value {
-            SortValue::Time(t) => ts(t),
-            SortValue::Text(s) => s.clone(),
-        };
-        qb.push(format!(" AND ({column} {op} "))
-            .push_bind(value.clone());
-        qb.push(format!(" OR ({column} = "))
-            .push_bind(value)
-            .push(format!(" AND id {op} "))
+        match &c.value {
+            SortValue::Int(v) => {
+                qb.push(format!(" AND ({column} {op} ")).push_bind(*v);
+                qb.push(format!(" OR ({column} = ")).push_bind(*v);
+            }
+            SortValue::Time(_) | SortValue::Text(_) => {
+                let value = match &c.value {
+                    SortValue::Time(t) => ts(t),
+                    SortValue::Text(s) => s.clone(),
+                    SortValue::Int(v) => v.to_string(),
+                };
+                qb.push(format!(" AND ({column} {op} "))
+                    .push_bind(value.clone());
+                qb.push(format!(" OR ({column} = ")).push_bind(value);
+            }
+        }
+        qb.push(format!(" AND id {op} "))
             .push_bind(c.id.clone())
             .push("))");
     }

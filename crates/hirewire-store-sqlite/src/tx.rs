@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hirewire_core::event::Event;
 use hirewire_core::model::application::Application;
+use hirewire_core::model::evaluation::{Evaluation, EvaluationSummary, Review, ReviewKind};
 use hirewire_core::model::{
     Attempt, AuditEvent, Candidate, CandidateKeys, Delivery, Document, ExternalId, Job,
     OperationKind, StoredDelivery, StoredKey, StoredOperation, StoredSubscription, Tenant,
@@ -12,6 +13,7 @@ use hirewire_core::store::{StoreResult, Tx, WriteOutcome};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use crate::candidates::{self, candidate_from_row};
+use crate::evaluations;
 use crate::events::event_from_row;
 use crate::jobs::job_from_row;
 use crate::keys::key_from_row;
@@ -140,14 +142,15 @@ impl Tx for SqliteTx {
     async fn insert_job(&mut self, tenant_id: &str, j: &Job) -> StoreResult<()> {
         let q = sqlx::query(
             "INSERT INTO jobs (id, tenant_id, title, reference, description, city, country, employment_type, remote_type, apply_method, apply_email, \
-             apply_url, skills, min_experience_years, status, posted_at, expires_at, closed_at, revision, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+             apply_url, skills, min_experience_years, status, posted_at, expires_at, closed_at, revision, created_at, updated_at, scoring_weights) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
         )
         .bind(&j.id)
         .bind(tenant_id);
         bind_job_fields(q, j)
             .bind(ts(&j.created_at))
             .bind(ts(&j.updated_at))
+            .bind(j.scoring_weights.as_ref().map(json))
             .execute(&mut *self.tx)
             .await
             .or_store()?;
@@ -173,13 +176,14 @@ impl Tx for SqliteTx {
         let q = sqlx::query(
             "UPDATE jobs SET title = $3, reference = $4, description = $5, city = $6, country = $7, employment_type = $8, remote_type = $9, \
              apply_method = $10, apply_email = $11, apply_url = $12, skills = $13, min_experience_years = $14, status = $15, posted_at = $16, \
-             expires_at = $17, closed_at = $18, revision = $19, updated_at = $20 WHERE id = $1 AND tenant_id = $2 AND revision = $21",
+             expires_at = $17, closed_at = $18, revision = $19, updated_at = $20, scoring_weights = $22 WHERE id = $1 AND tenant_id = $2 AND revision = $21",
         )
         .bind(&j.id)
         .bind(tenant_id);
         let done = bind_job_fields(q, j)
             .bind(ts(&j.updated_at))
             .bind(previous_revision)
+            .bind(j.scoring_weights.as_ref().map(json))
             .execute(&mut *self.tx)
             .await
             .or_store()?;
@@ -324,6 +328,62 @@ impl Tx for SqliteTx {
         job_id: &str,
     ) -> StoreResult<Option<String>> {
         crate::applications::find(&mut self.tx, tenant_id, candidate_id, job_id).await
+    }
+
+    async fn set_application_evaluation(
+        &mut self,
+        tenant_id: &str,
+        application_id: &str,
+        summary: &EvaluationSummary,
+    ) -> StoreResult<()> {
+        evaluations::set_application_evaluation(&mut self.tx, tenant_id, application_id, summary)
+            .await
+    }
+
+    async fn mark_applications_for_evaluation(
+        &mut self,
+        tenant_id: &str,
+        candidate_id: &str,
+        reference_id: &str,
+    ) -> StoreResult<u64> {
+        evaluations::mark_applications_for_evaluation(
+            &mut self.tx,
+            tenant_id,
+            candidate_id,
+            reference_id,
+        )
+        .await
+    }
+
+    async fn insert_evaluation(&mut self, tenant_id: &str, e: &Evaluation) -> StoreResult<()> {
+        evaluations::insert_evaluation(&mut self.tx, tenant_id, e).await
+    }
+
+    async fn lock_open_review(
+        &mut self,
+        tenant_id: &str,
+        kind: ReviewKind,
+        candidate_id: &str,
+        job_id: &str,
+    ) -> StoreResult<Option<Review>> {
+        evaluations::lock_open_review(&mut self.tx, tenant_id, kind, candidate_id, job_id).await
+    }
+
+    async fn lock_review(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Review>> {
+        evaluations::lock_review(&mut self.tx, tenant_id, id).await
+    }
+
+    async fn insert_review(&mut self, tenant_id: &str, review: &Review) -> StoreResult<()> {
+        evaluations::insert_review(&mut self.tx, tenant_id, review).await
+    }
+
+    async fn update_review(
+        &mut self,
+        tenant_id: &str,
+        review: &Review,
+        previous_revision: i64,
+    ) -> StoreResult<bool> {
+        evaluations::update_review(&mut self.tx, tenant_id, review, previous_revision).await
     }
 
     async fn insert_document(

@@ -52,6 +52,7 @@ Settings (flags win over HIREWIRE_* variables, which win over the --config TOML 
   webhooks.poll_interval_ms   HIREWIRE_WEBHOOKS__POLL_INTERVAL_MS    250
   parse_workers               HIREWIRE_PARSE_WORKERS                 0 (one CV parser per core)
   parse_timeout_secs          HIREWIRE_PARSE_TIMEOUT_SECS            30
+  review_confidence_threshold HIREWIRE_REVIEW_CONFIDENCE_THRESHOLD   0.5 (less confident evaluations open a review)
 Logs go to stderr; HIREWIRE_LOG sets the filter (e.g. debug).";
 
 /// Hirewire: the API-first applicant tracking system.

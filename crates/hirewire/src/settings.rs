@@ -28,6 +28,7 @@ const KEYS: &[&str] = &[
     "webhooks",
     "parse_workers",
     "parse_timeout_secs",
+    "review_confidence_threshold",
     "bootstrap_key",
 ];
 

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{DomainError, DomainResult};
+use crate::model::evaluation::EvaluationSummary;
 use crate::model::job::clean_text;
 use crate::page::{Cursor, PageRequest, SortValue};
+use hirewire_scoring::Band;
 
 string_enum! {
     /// Where an application is: the pipeline stages in order, then the two ways out.
@@ -39,6 +41,11 @@ impl ApplicationStatus {
             Self::Hired => Some(5),
             Self::Rejected | Self::Withdrawn => None,
         }
+    }
+
+    /// Rejected and withdrawn: out of the running.
+    pub fn is_out(self) -> bool {
+        matches!(self, Self::Rejected | Self::Withdrawn)
     }
 
     /// Hired, rejected and withdrawn end an application; only a reopen leaves them.
@@ -96,6 +103,13 @@ pub struct Application {
     pub rejection_reason: Option<String>,
     /// Every move, oldest first; the first entry is the creation.
     pub status_history: Vec<StatusChange>,
+    /// The latest evaluation of the candidate against the job; `null` until the first one
+    /// is done (shortly after the application is created). Scoring does not change the
+    /// application's `revision`: it is not an edit.
+    pub latest_evaluation: Option<EvaluationSummary>,
+    /// The operation that last scored (or is scoring) the application: follow it at
+    /// `/api/v1/operations/{reference_id}`.
+    pub evaluation_reference_id: Option<String>,
     pub revision: i64,
     #[serde(with = "crate::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -173,6 +187,8 @@ impl Application {
                 reason: None,
                 reopened: false,
             }],
+            latest_evaluation: None,
+            evaluation_reference_id: None,
             revision: 1,
             created_at: now,
             updated_at: now,
@@ -258,6 +274,8 @@ pub enum ApplicationSortField {
     #[default]
     CreatedAt,
     UpdatedAt,
+    /// The latest evaluation's score; unscored applications count as -1.
+    Score,
 }
 
 impl ApplicationSortField {
@@ -270,16 +288,27 @@ impl ApplicationSortField {
         let field = match name {
             "created_at" => Self::CreatedAt,
             "updated_at" => Self::UpdatedAt,
+            "score" => Self::Score,
             _ => return None,
         };
         Some((field, desc))
     }
 
-    /// The wire name, also the column name.
+    /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CreatedAt => "created_at",
             Self::UpdatedAt => "updated_at",
+            Self::Score => "score",
+        }
+    }
+
+    /// The SQL expression sorted on (the same in every backend).
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "created_at",
+            Self::UpdatedAt => "updated_at",
+            Self::Score => "COALESCE(score, -1)",
         }
     }
 }
@@ -291,6 +320,10 @@ pub struct ApplicationQuery {
     pub candidate_id: Option<String>,
     pub statuses: Vec<ApplicationStatus>,
     pub source: Option<ApplicationSource>,
+    /// Bands of the latest evaluation (any of them).
+    pub bands: Vec<Band>,
+    /// Latest evaluation's score at least this.
+    pub min_score: Option<u8>,
     pub sort: ApplicationSortField,
     pub descending: bool,
     pub page: PageRequest,
@@ -302,6 +335,11 @@ impl ApplicationQuery {
         let value = match self.sort {
             ApplicationSortField::CreatedAt => SortValue::Time(a.created_at),
             ApplicationSortField::UpdatedAt => SortValue::Time(a.updated_at),
+            ApplicationSortField::Score => SortValue::Int(
+                a.latest_evaluation
+                    .as_ref()
+                    .map_or(-1, |e| i64::from(e.score)),
+            ),
         };
         Cursor {
             sort: format!(

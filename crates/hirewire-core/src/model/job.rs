@@ -1,6 +1,7 @@
 //! Jobs (requirements): Draft → Active → Closed / Expired.
 
 use chrono::{DateTime, Duration, Utc};
+pub use hirewire_scoring::Weights;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -75,6 +76,8 @@ pub struct Job {
     pub apply_url: Option<String>,
     pub skills: Vec<JobSkill>,
     pub min_experience_years: Option<f64>,
+    /// Weights of the evaluation dimensions for this job; the defaults when `null`.
+    pub scoring_weights: Option<Weights>,
     pub status: JobStatus,
     #[serde(with = "crate::time::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -130,6 +133,10 @@ pub struct NewJob {
     #[serde(default)]
     #[schema(minimum = 0.0, maximum = 60.0)]
     pub min_experience_years: Option<f64>,
+    /// Weights of the evaluation dimensions (each 0–100, relative; an absent one takes its
+    /// default: skills 0.5, experience 0.2, title 0.15, location 0.1, education 0.05).
+    #[serde(default)]
+    pub scoring_weights: Option<Weights>,
     #[serde(default, with = "crate::time::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<DateTime<Utc>>,
@@ -175,6 +182,10 @@ pub struct JobPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<f64>, minimum = 0.0, maximum = 60.0)]
     pub min_experience_years: Option<Option<f64>>,
+    /// `null` goes back to the default weights.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Weights>)]
+    pub scoring_weights: Option<Option<Weights>>,
     #[serde(default, deserialize_with = "nullable_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
@@ -317,6 +328,13 @@ fn check_years(field: &str, years: Option<f64>) -> DomainResult<Option<f64>> {
     }
 }
 
+fn checked_weights(w: Option<Weights>) -> DomainResult<Option<Weights>> {
+    if let Some(w) = &w {
+        crate::model::evaluation::check_weights(w)?;
+    }
+    Ok(w)
+}
+
 fn clean_skills(skills: Vec<JobSkill>) -> DomainResult<Vec<JobSkill>> {
     if skills.len() > MAX_SKILLS {
         return Err(DomainError::invalid(
@@ -404,6 +422,7 @@ impl Job {
             apply_url: clean_text("apply_url", input.apply_url, 2000)?,
             skills: clean_skills(input.skills)?,
             min_experience_years: check_years("min_experience_years", input.min_experience_years)?,
+            scoring_weights: checked_weights(input.scoring_weights)?,
             status: JobStatus::Draft,
             posted_at: None,
             expires_at: input.expires_at,
@@ -518,6 +537,9 @@ impl Job {
                 min_experience_years,
                 check_years("min_experience_years", v)?
             );
+        }
+        if let Some(v) = patch.scoring_weights {
+            set!(scoring_weights, checked_weights(v)?);
         }
         if let Some(v) = patch.expires_at {
             if v.is_none() && self.status == JobStatus::Active {

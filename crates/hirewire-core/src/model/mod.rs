@@ -28,6 +28,7 @@ pub mod application;
 pub mod audit;
 pub mod candidate;
 pub mod document;
+pub mod evaluation;
 pub mod import;
 pub mod job;
 pub mod key;

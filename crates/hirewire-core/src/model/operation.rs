@@ -14,7 +14,7 @@ string_enum! {
 
 string_enum! {
     /// What an operation does.
-    OperationKind { ParseDocument => "document.parse", ImportCandidates => "candidates.import" }
+    OperationKind { ParseDocument => "document.parse", ImportCandidates => "candidates.import", Evaluate => "evaluation.run" }
 }
 
 /// Why an operation failed.

@@ -36,7 +36,8 @@ fn change<'a>(
     }
 }
 
-/// Creates an application of a candidate to a job that is not closed or expired.
+/// Creates an application of a candidate to a job that is not closed or expired, and queues
+/// its evaluation (the application's `evaluation_reference_id`).
 pub async fn create(
     store: &dyn Store,
     actor: &Actor,
@@ -77,12 +78,10 @@ pub async fn create(
             existing_id: Some(existing),
         });
     }
-    let app = Application::new(
-        new_id(prefix::APPLICATION),
-        &input,
-        &mover(actor),
-        crate::time::now(),
-    );
+    let now = crate::time::now();
+    let mut app = Application::new(new_id(prefix::APPLICATION), &input, &mover(actor), now);
+    let scoring =
+        crate::service::evaluations::queue_for_application(&mut app, &actor.tenant_id, now);
     if tx.insert_application(&actor.tenant_id, &app).await? != WriteOutcome::Written {
         return Err(DomainError::Duplicate {
             message: "The candidate applied to this job at the same moment; retry the request."
@@ -101,6 +100,7 @@ pub async fn create(
         ),
     )
     .await?;
+    tx.insert_operation(&scoring).await?;
     tx.commit().await?;
     Ok(app)
 }

@@ -270,11 +270,20 @@ pub async fn finish_parse(
         ),
     )
     .await?;
+    let evaluation_reference_id = crate::service::evaluations::queue_for_candidate(
+        tx.as_mut(),
+        &op.tenant_id,
+        &next.id,
+        &op.operation.reference_id,
+        now,
+    )
+    .await?;
     tx.update_operation(&op.succeeded(
         json!({
             "candidate_id": next.id,
             "document_id": document.id,
             "changed_fields": changed,
+            "evaluation_reference_id": evaluation_reference_id,
             "duplicate_of": duplicate_of,
             "warnings": parsed.warnings,
         }),

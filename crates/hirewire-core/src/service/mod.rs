@@ -4,9 +4,11 @@
 pub mod applications;
 pub mod candidates;
 pub mod documents;
+pub mod evaluations;
 pub mod imports;
 pub mod jobs;
 pub mod keys;
+pub mod reviews;
 pub mod tenants;
 pub mod webhooks;
 

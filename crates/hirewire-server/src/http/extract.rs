@@ -283,6 +283,7 @@ pub mod scopes {
         ApplicationsWrite,
         KeysManage,
         AuditRead,
+        ReviewsManage,
         WebhooksManage,
         Admin
     );

@@ -21,7 +21,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::http::error::{ApiError, Code};
 use crate::http::routes::{
-    applications, audit, candidates, events, health, imports, jobs, keys, skills, tenant, webhooks,
+    applications, audit, candidates, evaluations, events, health, imports, jobs, keys, reviews,
+    skills, tenant, webhooks,
 };
 use crate::state::AppState;
 use crate::{audit_log, auth, idempotency, metrics, ratelimit};
@@ -58,6 +59,15 @@ fn authenticated() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(applications::get_application))
         .routes(routes!(applications::move_application))
+        .routes(routes!(
+            evaluations::list_evaluations,
+            evaluations::create_evaluation
+        ))
+        .routes(routes!(evaluations::get_evaluation))
+        .routes(routes!(evaluations::rank_job))
+        .routes(routes!(reviews::list_reviews))
+        .routes(routes!(reviews::get_review))
+        .routes(routes!(reviews::resolve_review))
         .routes(routes!(imports::export))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::get_key, keys::delete_key))

@@ -21,13 +21,17 @@ use crate::http::error::ErrorBody;
         hirewire_core::event::PingData,
         hirewire_core::event::CandidateEventData,
         hirewire_core::event::CandidateDeletedData,
-        hirewire_core::event::ApplicationEventData
+        hirewire_core::event::ApplicationEventData,
+        hirewire_core::event::ScoredEventData,
+        hirewire_core::event::ReviewEventData
     )),
     modifiers(&Security),
     tags(
         (name = "jobs", description = "Jobs (requirements): draft, publish, close, expire."),
         (name = "candidates", description = "Candidates, their CVs and other documents, parsed into JSON Resume profiles."),
         (name = "applications", description = "Applications: candidates in a job's pipeline, moved through its stages with a full history."),
+        (name = "evaluations", description = "Explainable evaluations of candidates against jobs (kept with their history), and rankings."),
+        (name = "reviews", description = "Review items: what a person should look at, such as low-confidence evaluations."),
         (name = "skills", description = "The skills taxonomy: normalisation and autocomplete."),
         (name = "operations", description = "Asynchronous operations (CV parsing, imports) accepted with 202 and a `reference_id`."),
         (name = "keys", description = "API keys: scoped, expiring, revocable, rotatable."),

@@ -43,6 +43,7 @@ pub struct Wake {
     outbox: Arc<Notify>,
     deliveries: Arc<Notify>,
     operations: Arc<Notify>,
+    evaluations: Arc<Notify>,
 }
 
 impl Wake {
@@ -64,6 +65,16 @@ impl Wake {
     /// Resolves when [`Wake::operations_queued`] is called.
     pub async fn operations_notified(&self) {
         self.operations.notified().await;
+    }
+
+    /// Says that evaluations were queued (an application created, a CV parsed).
+    pub fn evaluations_queued(&self) {
+        self.evaluations.notify_one();
+    }
+
+    /// Resolves when [`Wake::evaluations_queued`] is called.
+    pub async fn evaluations_notified(&self) {
+        self.evaluations.notified().await;
     }
 }
 

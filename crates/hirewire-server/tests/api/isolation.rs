@@ -19,6 +19,8 @@ async fn spawn(b: Backend) -> Option<TestApp> {
     spawn_with(b, |c| {
         c.webhooks.allow_insecure_targets = true;
         c.webhooks.poll_interval_ms = 50;
+        // Every evaluation opens a review item, so that there is one to walk.
+        c.review_confidence_threshold = 1.0;
     })
     .await
 }
@@ -144,6 +146,24 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
         .await;
     assert_eq!(s, 201, "{application}");
     let application_id = application["id"].as_str().unwrap().to_string();
+    let application = eventually(15, || async {
+        let (_, a) = app
+            .get(&format!("/api/v1/applications/{application_id}"))
+            .await;
+        a["latest_evaluation"].is_object().then_some(a)
+    })
+    .await
+    .expect("A's application was scored");
+    let evaluation_id = application["latest_evaluation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, reviews) = app.get("/api/v1/reviews").await;
+    let review_id = reviews["items"][0]["id"]
+        .as_str()
+        .expect("A's review item")
+        .to_string();
+    let (_, review) = app.get(&format!("/api/v1/reviews/{review_id}")).await;
     let (b_tenant, b_key) = app.other_tenant("b", 10).await;
 
     let patch = json!({"title": "Taken over by B"});
@@ -162,6 +182,9 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
     let candidate_patch = json!({"first_name": "Taken over by B"});
     let missing_application = new_id("app");
     let application_move = json!({"status": "rejected", "reason": "Taken over by B"});
+    let missing_evaluation = new_id("eval");
+    let missing_review = new_id("rev");
+    let resolve = json!({"resolution": "dismissed", "note": "Taken over by B"});
     let routes: Vec<(Method, &str, Option<&Value>, &str, &str, &str)> = vec![
         (
             Method::GET,
@@ -395,6 +418,38 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
             &missing_reference,
             "nonsense",
         ),
+        (
+            Method::GET,
+            "/api/v1/evaluations/{id}",
+            None,
+            &evaluation_id,
+            &missing_evaluation,
+            "eval_nonsense",
+        ),
+        (
+            Method::GET,
+            "/api/v1/jobs/{id}/ranking",
+            None,
+            &job_id,
+            &missing_job,
+            "job_nonsense",
+        ),
+        (
+            Method::GET,
+            "/api/v1/reviews/{id}",
+            None,
+            &review_id,
+            &missing_review,
+            "rev_nonsense",
+        ),
+        (
+            Method::POST,
+            "/api/v1/reviews/{id}/resolve",
+            Some(&resolve),
+            &review_id,
+            &missing_review,
+            "rev_nonsense",
+        ),
     ];
     for (method, route, body, owned, missing, malformed) in routes {
         let path = |id: &str| route.replace("{id}", id);
@@ -458,6 +513,9 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
         application_after, application,
         "tenant B moved A's application"
     );
+    let (_, review_after) = app.get(&format!("/api/v1/reviews/{review_id}")).await;
+    assert_eq!(review_after, review, "tenant B resolved A's review item");
+    assert_eq!(review_after["status"], "open");
     let (s, hook_after) = app.get(&format!("/api/v1/webhooks/{hook_id}")).await;
     assert_eq!(s, 200, "tenant B deleted A's webhook: {hook_after}");
     assert_eq!(hook_after, hook, "tenant B changed A's webhook");
@@ -493,7 +551,9 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones(b: Backend) {
             "job.created",
             "candidate.created",
             "candidate.parsed",
-            "application.created"
+            "application.created",
+            "application.scored",
+            "candidate.scored"
         ]
     );
     assert!(app.events(&b_tenant).await.is_empty());
@@ -548,7 +608,16 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         .await;
     assert_eq!(s, 201, "{candidate}");
     let candidate_id = candidate["id"].as_str().unwrap().to_string();
+    let (s, evaluation) = app
+        .post(
+            "/api/v1/evaluations",
+            json!({"candidate_id": candidate_id, "job_id": job_id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{evaluation}");
+    let evaluation_id = evaluation["id"].as_str().unwrap().to_string();
     let a_ids = [
+        evaluation_id.as_str(),
         job_id.as_str(),
         a_key_id.as_str(),
         admin_id.as_str(),
@@ -632,6 +701,7 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
     assert!(b_seen.is_some(), "B's call records never appeared");
 
     app.settle().await;
+    let b_ranking = format!("/api/v1/jobs/{b_job_id}/ranking?pool=all&limit=200");
     let lists = [
         "/api/v1/jobs?limit=200",
         "/api/v1/jobs?status=active",
@@ -644,6 +714,9 @@ async fn lists_show_only_the_callers_tenant(b: Backend) {
         "/api/v1/candidates?email=ana%40example.com",
         "/api/v1/candidates?tag=shared-tag",
         "/api/v1/candidates?name=ana",
+        "/api/v1/evaluations?limit=200&include_total=true",
+        "/api/v1/reviews?limit=200&include_total=true",
+        &b_ranking,
     ];
     for path in lists {
         let res = app

@@ -6,6 +6,7 @@ mod applications;
 mod audit;
 mod candidates;
 mod conventions;
+mod evaluations;
 mod imports;
 mod interop;
 mod isolation;

@@ -10,13 +10,14 @@ use hirewire_core::model::application::{
     NewApplication, StatusMove,
 };
 use hirewire_core::service::applications;
+use hirewire_scoring::Band;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, IfMatch, Need, scopes};
 use crate::http::pagination::{ListBody, page_request};
-use crate::http::routes::{flag, with_etag};
+use crate::http::routes::{flag, score_param, with_etag};
 use crate::state::AppState;
 
 crate::list_schema!(ApplicationList, Application);
@@ -43,8 +44,15 @@ pub struct ListApplicationsParams {
     status: Option<String>,
     #[param(value_type = Option<ApplicationSource>)]
     source: Option<String>,
-    /// `created_at` or `updated_at`; a leading `-` sorts descending. Default `-created_at`.
-    #[param(pattern = "^-?(created_at|updated_at)$")]
+    /// Band of the latest evaluation, one or several comma-separated (`green,amber`).
+    #[param(example = "green")]
+    band: Option<String>,
+    /// Latest evaluation's score at least this (0–100); unscored applications are left out.
+    #[param(value_type = Option<u8>, minimum = 0, maximum = 100)]
+    min_score: Option<String>,
+    /// `created_at`, `updated_at` or `score` (the latest evaluation's; unscored last when
+    /// descending); a leading `-` sorts descending. Default `-created_at`.
+    #[param(pattern = "^-?(created_at|updated_at|score)$")]
     sort: Option<String>,
 }
 
@@ -64,7 +72,7 @@ impl ListApplicationsParams {
         let (sort, descending) = ApplicationSortField::parse(sort_text).ok_or_else(|| {
             ApiError::invalid_query(
                 "sort",
-                format!("`sort` must be created_at or updated_at, optionally with a leading `-`; got `{sort_text}`."),
+                format!("`sort` must be created_at, updated_at or score, optionally with a leading `-`; got `{sort_text}`."),
             )
         })?;
         let statuses = match self.status.as_deref() {
@@ -84,7 +92,25 @@ impl ListApplicationsParams {
                 )
             })?),
         };
+        let bands = match self.band.as_deref() {
+            None => vec![],
+            Some(list) => list
+                .split(',')
+                .map(|b| match b.trim() {
+                    "green" => Ok(Band::Green),
+                    "amber" => Ok(Band::Amber),
+                    "red" => Ok(Band::Red),
+                    other => Err(ApiError::invalid_query(
+                        "band",
+                        format!("`band` must be green, amber or red (or several, comma-separated); got `{other}`."),
+                    )),
+                })
+                .collect::<ApiResult<Vec<_>>>()?,
+        };
+        let min_score = score_param("min_score", self.min_score.as_deref())?;
         Ok(ApplicationQuery {
+            bands,
+            min_score,
             job_id: self.job_id,
             candidate_id: self.candidate_id,
             statuses,
@@ -134,6 +160,7 @@ pub async fn create_application(
     ApiJson(input): ApiJson<NewApplication>,
 ) -> ApiResult<Response> {
     let a = applications::create(app.store.as_ref(), &auth.actor, input).await?;
+    app.wake.evaluations_queued();
     let location = format!("/api/v1/applications/{}", a.id);
     let mut res = with_etag(StatusCode::CREATED, a.revision, &a);
     if let Ok(v) = HeaderValue::from_str(&location) {

@@ -4,11 +4,13 @@
 pub mod applications;
 pub mod audit;
 pub mod candidates;
+pub mod evaluations;
 pub mod events;
 pub mod health;
 pub mod imports;
 pub mod jobs;
 pub mod keys;
+pub mod reviews;
 pub mod skills;
 pub mod tenant;
 pub mod webhooks;
@@ -42,5 +44,19 @@ pub fn flag(param: &str, v: Option<&str>) -> crate::http::error::ApiResult<Optio
             param,
             format!("`{param}` must be `true` or `false`; got `{other}`."),
         )),
+    }
+}
+
+/// Parses a 0–100 score query parameter.
+pub fn score_param(param: &str, v: Option<&str>) -> crate::http::error::ApiResult<Option<u8>> {
+    match v {
+        None => Ok(None),
+        Some(s) => match s.trim().parse::<u8>() {
+            Ok(n) if n <= 100 => Ok(Some(n)),
+            _ => Err(crate::http::error::ApiError::invalid_query(
+                param,
+                format!("`{param}` must be a whole number from 0 to 100; got `{s}`."),
+            )),
+        },
     }
 }
