@@ -783,3 +783,97 @@ async fn bad_evaluation_requests_are_refused(b: Backend) {
     assert_eq!(s, 400, "{e}");
     assert_envelope(&e, "invalid_request");
 }
+
+/// Everything of an evaluation but its ids and time, to compare across backends.
+fn substance(e: &Value) -> Value {
+    let mut e = e.clone();
+    for k in [
+        "id",
+        "candidate_id",
+        "job_id",
+        "application_id",
+        "created_at",
+        "reference_id",
+    ] {
+        e.as_object_mut().unwrap().remove(k);
+    }
+    e
+}
+
+/// Seeds the same job, candidates and CV; returns the evaluations of the CV's candidate
+/// after its parse and on demand, and the job's ranking.
+async fn seed_and_score(app: &TestApp) -> (Value, Value, Value) {
+    let job_id = job(app, backend_job()).await;
+    let cand = candidate(app, json!({"first_name": "Maria", "email": "maria@example.com"})).await;
+    candidate(app, strong_profile("ana@example.com")).await;
+    candidate(
+        app,
+        json!({"first_name": "Ola", "email": "ola@example.com",
+               "profile": {"skills": [{"name": "Go"}, {"name": "Kubernetes"}]}}),
+    )
+    .await;
+    let a = apply(app, &cand, &job_id).await;
+    let first = scored(app, a["id"].as_str().unwrap(), None).await;
+    let res = app
+        .req(Method::POST, &format!("/api/v1/candidates/{cand}/documents"))
+        .header("content-type", "text/plain")
+        .body(CV)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let after = scored(
+        app,
+        a["id"].as_str().unwrap(),
+        first["latest_evaluation"]["id"].as_str(),
+    )
+    .await;
+    let (_, parsed_eval) = app
+        .get(&format!(
+            "/api/v1/evaluations/{}",
+            after["latest_evaluation"]["id"].as_str().unwrap()
+        ))
+        .await;
+    let (_, on_demand) = app
+        .post(
+            "/api/v1/evaluations",
+            json!({"candidate_id": cand, "job_id": job_id}),
+        )
+        .await;
+    let (_, ranking) = app
+        .get(&format!("/api/v1/jobs/{job_id}/ranking?pool=all"))
+        .await;
+    (parsed_eval, on_demand, ranking)
+}
+
+/// The same data gives the same evaluations, to the last evidence line, and the same
+/// ranking on SQLite and PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evaluations_are_the_same_on_both_backends() {
+    let Some(sqlite) = spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let Some(postgres) = spawn(Backend::Postgres).await else {
+        return;
+    };
+    let (a_parsed, a_demand, a_rank) = seed_and_score(&sqlite).await;
+    let (b_parsed, b_demand, b_rank) = seed_and_score(&postgres).await;
+    assert_eq!(substance(&a_parsed), substance(&b_parsed));
+    assert_eq!(substance(&a_demand), substance(&b_demand));
+    assert_eq!(a_parsed["trigger"], "cv_parsed");
+    // The parsed evaluation and the on-demand one differ only in how they ran.
+    let (mut p, mut d) = (substance(&a_parsed), substance(&a_demand));
+    p["trigger"] = Value::Null;
+    d["trigger"] = Value::Null;
+    assert_eq!(p, d, "same input, same output");
+    let view = |r: &Value| -> Vec<(Value, Value, Value)> {
+        r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["name"].clone(), i["score"].clone(), i["dimensions"].clone()))
+            .collect()
+    };
+    assert_eq!(view(&a_rank), view(&b_rank));
+    assert_eq!(a_rank["items"].as_array().unwrap().len(), 3);
+}
