@@ -34,9 +34,13 @@ impl WebhookFilter {
     fn admits(&self, event: &Event) -> bool {
         if let Some(job_id) = &self.job_id {
             let data = &event.data;
+            // Job events carry the job; application and review events name it inside their
+            // object; scoring events name it at the top.
             let about = data
                 .get("job_id")
                 .or_else(|| data.get("job").and_then(|j| j.get("id")))
+                .or_else(|| data.get("application").and_then(|a| a.get("job_id")))
+                .or_else(|| data.get("review").and_then(|r| r.get("job_id")))
                 .and_then(Value::as_str);
             if about != Some(job_id.as_str()) {
                 return false;
@@ -544,6 +548,21 @@ mod tests {
             )
         };
         assert!(sub(&["*"], hired.clone()).wants(&moved("hired")));
+        // The application's own shape, as the domain writes it.
+        let applied = |job: &str| {
+            event(
+                "application.status_changed",
+                json!({"application": {"id": "app_1", "job_id": job}, "new_status": "hired"}),
+            )
+        };
+        assert!(sub(&["*"], hired.clone()).wants(&applied("job_1")));
+        assert!(!sub(&["*"], hired.clone()).wants(&applied("job_2")));
+        let scored = event(
+            "application.scored",
+            json!({"job_id": "job_1", "score": 90}),
+        );
+        assert!(sub(&["*"], only("job_1")).wants(&scored));
+        assert!(!sub(&["*"], only("job_2")).wants(&scored));
         assert!(!sub(&["*"], hired.clone()).wants(&moved("interview")));
         let mut inactive = sub(&["*"], WebhookFilter::default());
         inactive.subscription.is_active = false;
