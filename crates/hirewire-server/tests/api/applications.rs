@@ -291,13 +291,42 @@ async fn applications_are_listed_with_filters_and_go_with_an_erased_candidate(b:
     assert_eq!(s, 400);
     assert_envelope(&e, "invalid_query");
 
-    // Erasing a candidate takes their applications with them.
+    // Erasing a candidate takes their applications, evaluations and review items with them.
+    let scored = crate::helpers::eventually(15, || async {
+        let (_, a) = app.get(&format!("/api/v1/applications/{a1}")).await;
+        a["latest_evaluation"]["id"].as_str().map(str::to_string)
+    })
+    .await
+    .expect("the application was scored");
+    let (_, reviews) = app
+        .get(&format!(
+            "/api/v1/reviews?candidate_id={c1}&include_total=true"
+        ))
+        .await;
+    assert!(
+        reviews["total"].as_i64().unwrap() >= 1,
+        "an empty profile is an unsure evaluation: {reviews}"
+    );
     assert_eq!(
         send(app.req(Method::DELETE, &format!("/api/v1/candidates/{c1}")))
             .await
             .0,
         200
     );
+    let (s, _) = app.get(&format!("/api/v1/evaluations/{scored}")).await;
+    assert_eq!(s, 404);
+    let (_, left) = app
+        .get(&format!(
+            "/api/v1/evaluations?candidate_id={c1}&include_total=true"
+        ))
+        .await;
+    assert_eq!(left["total"], 0);
+    let (_, reviews) = app
+        .get(&format!(
+            "/api/v1/reviews?candidate_id={c1}&include_total=true"
+        ))
+        .await;
+    assert_eq!(reviews["total"], 0);
     let (s, _) = app.get(&format!("/api/v1/applications/{a1}")).await;
     assert_eq!(s, 404);
     let (_, p) = app.get("/api/v1/applications?include_total=true").await;
