@@ -296,6 +296,10 @@ pub async fn evaluate_now(
         .ok_or_else(|| DomainError::invalid("candidate_id", "no such candidate"))?;
     let result = score(evaluator, &job, &reading);
     let mut tx = store.begin().await?;
+    // Erased meanwhile: the evaluation must not outlive the candidate.
+    tx.lock_candidate(tenant, &input.candidate_id)
+        .await?
+        .ok_or_else(|| DomainError::invalid("candidate_id", "no such candidate"))?;
     let application_id = tx
         .find_application(tenant, &input.candidate_id, &input.job_id)
         .await?;
