@@ -6,18 +6,20 @@
 #   CANDIDATES=20000 RUNS=1 bash bench/search.sh            # a quicker look (not a result)
 #   KEEP_DB=1 bash bench/search.sh; REUSE=1 bash bench/search.sh   # load once, measure again
 #
-# Builds crates/hirewire-bench's `search-bench` in release. Per backend, the first run loads
-# CANDIDATES generated candidates into a fresh SQLite file or PostgreSQL schema through the
-# domain service (the time is printed, not judged); the next runs reuse that database
-# (--reuse); PostgreSQL tables are ANALYZEd before each run, as autovacuum would have done
-# (this machine's server has autovacuum off). Each run starts a Hirewire server in the bench's process and sends WARMUP, then
-# REQUESTS search requests over HTTP, one at a time, cycling through ~20 fixed queries
-# (limit=20). Prints the medians over runs of p50/p95/p99 and of each query's p95. Raw output
-# goes to bench/results/search-<UTC time>/. The database is removed at the end unless KEEP_DB=1.
+# Builds crates/hirewire-bench's `search-bench` in release. Per backend, a first, unmeasured
+# invocation loads CANDIDATES generated candidates into a fresh SQLite file or PostgreSQL schema
+# through the domain service (the time is printed, not judged); the measured runs reuse that
+# database (--reuse). Before each PostgreSQL run the schema's tables are VACUUMed and ANALYZEd,
+# as autovacuum would have done after the load (this machine's server has autovacuum off):
+# without it every search reads the dead row versions the load left. Each run starts a
+# Hirewire server in the bench's process and sends WARMUP, then REQUESTS search requests over
+# HTTP, one at a time, cycling through ~20 fixed queries (limit=20). Prints the medians over
+# runs of p50/p95/p99 and of each query's p95. Raw output goes to
+# bench/results/search-<UTC time>/. The database is removed at the end unless KEEP_DB=1.
 #
 # Settings (environment): RUNS=3 BACKENDS="sqlite postgres" CANDIDATES=100000 REQUESTS=2000
 #   WARMUP=200 LOADERS=4 PG_URL=postgres://postgres@127.0.0.1:5432/test SKIP_BUILD=0
-#   KEEP_DB=0 REUSE=0 (1: the first run also reuses a database a KEEP_DB=1 run left)
+#   KEEP_DB=0 REUSE=0 (1: reuse the database a KEEP_DB=1 run left instead of loading one)
 set -euo pipefail
 
 RUNS=${RUNS:-3}
@@ -62,27 +64,39 @@ fi
 
 {
   echo "date: $(date -u +%FT%TZ)"
-  echo "command: RUNS=$RUNS BACKENDS='$BACKENDS' CANDIDATES=$CANDIDATES REQUESTS=$REQUESTS WARMUP=$WARMUP bash bench/search.sh"
+  echo "command: RUNS=$RUNS BACKENDS='$BACKENDS' CANDIDATES=$CANDIDATES REQUESTS=$REQUESTS WARMUP=$WARMUP REUSE=$REUSE KEEP_DB=$KEEP_DB bash bench/search.sh"
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
   echo "cpu: $(nproc) x $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   if [[ " $BACKENDS " == *" postgres "* ]]; then echo "postgresql: $(psql "$PG_URL" -qAtc 'SHOW server_version' 2>/dev/null || echo '?')"; fi
 } >"$RESULTS/env.txt"
 
+bench() {
+  "$BIN" --backend "$1" --pg-url "$PG_URL" --candidates "$CANDIDATES" --loaders "$LOADERS" \
+    --db "$SQLITE_DB" --schema "$PG_SCHEMA" "${@:2}" 2> >(tee -a "$RESULTS/stderr.txt" >&2)
+}
+
 for backend in $BACKENDS; do
+  if [[ $REUSE != 1 ]]; then
+    log "$backend: loading $CANDIDATES candidates (not measured)"
+    bench "$backend" --requests 0 --warmup 0 | sed -n 's/^summary .*load_s=\([^ ]*\).*/\1/p' |
+      sed "s/^/$backend /" >>"$RESULTS/load.txt"
+  fi
   for ((run = 1; run <= RUNS; run++)); do
-    reuse=()
-    if [[ $run -gt 1 || $REUSE == 1 ]]; then reuse=(--reuse); fi
-    log "$backend run $run: $CANDIDATES candidates${reuse:+ (reused)}, $WARMUP + $REQUESTS requests"
-    "$BIN" --backend "$backend" --pg-url "$PG_URL" --candidates "$CANDIDATES" --loaders "$LOADERS" \
-      --requests "$REQUESTS" --warmup "$WARMUP" --db "$SQLITE_DB" --schema "$PG_SCHEMA" "${reuse[@]}" \
-      2> >(tee -a "$RESULTS/stderr.txt" >&2) | sed "s/^/run=$run /" | tee -a "$LINES"
+    if [[ $backend == postgres ]]; then
+      tables=$(psql "$PG_URL" -qAtc "SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables WHERE schemaname = '$PG_SCHEMA'")
+      psql "$PG_URL" -qAtc "VACUUM (ANALYZE) $tables" >/dev/null
+    fi
+    log "$backend run $run: $CANDIDATES candidates, $WARMUP + $REQUESTS requests"
+    bench "$backend" --requests "$REQUESTS" --warmup "$WARMUP" --reuse | sed "s/^/run=$run /" | tee -a "$LINES"
   done
 done
 
-python3 - "$LINES" "$RUNS" "$CANDIDATES" "$REQUESTS" <<'PY' | tee "$RESULTS/summary.txt"
+touch "$RESULTS/load.txt"
+python3 - "$LINES" "$RUNS" "$CANDIDATES" "$REQUESTS" "$RESULTS/load.txt" <<'PY' | tee "$RESULTS/summary.txt"
 import statistics, sys
 path, runs, n, requests = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+loads = dict(l.split() for l in open(sys.argv[5]) if len(l.split()) == 2)
 def kv(line):
     head, _, q = line.partition(" q=")
     d = dict(p.split("=", 1) for p in head.split() if "=" in p)
@@ -99,11 +113,11 @@ med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
 for backend in sorted({r["backend"] for r in summaries}):
     rs = [r for r in summaries if r["backend"] == backend]
     p95 = med(rs, "p95_ms")
-    load = [r["load_s"] for r in rs if r["load_s"] != "reused"]
+    load = loads.get(backend, "reused")
     print(f"  {backend:8} p50 {med(rs, 'p50_ms'):.2f} ms  p95 {p95:.2f} ms  p99 {med(rs, 'p99_ms'):.2f} ms  "
           f"({'meets' if p95 <= 20 else 'MISSES'} p95 ≤ 20 ms; p95 runs: {', '.join(r['p95_ms'] for r in rs)}; "
           f"errors {sum(int(r['errors']) for r in rs)})")
-    print(f"  {'':8} load {', '.join(load) or 'reused'} s;  RSS (bench process = server + client) after load "
+    print(f"  {'':8} load {load} s;  RSS (bench process = server + client) at start "
           f"{int(rs[0]['rss_after_load_kb']) / 1024:.0f} MB, server started {med(rs, 'rss_server_started_kb') / 1024:.0f} MB, "
           f"after the requests {med(rs, 'rss_end_kb') / 1024:.0f} MB")
     by_q = {}

@@ -121,6 +121,7 @@ fn job(title: &str, status: JobStatus, expires_in: Duration) -> Job {
             min_years: Some(1.5),
         }],
         min_experience_years: Some(3.0),
+        scoring_weights: None,
         status,
         posted_at: Some(t),
         expires_at: Some(t + expires_in),

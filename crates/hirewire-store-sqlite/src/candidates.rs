@@ -1,7 +1,7 @@
 //! Candidates, their documents and operations.
 
 use async_trait::async_trait;
-use hirewire_core::model::search::SearchQuery;
+use hirewire_core::model::search::{Field, SearchQuery};
 use hirewire_core::model::{
     Candidate, CandidateKeys, CandidateQuery, Document, DocumentFormat, ExternalId, Operation,
     OperationKind, OperationStatus, ParseStatus, StoredOperation,
@@ -358,12 +358,11 @@ pub(crate) async fn insert_many(
     tenant_id: &str,
     rows: &[(Candidate, CandidateKeys)],
 ) -> StoreResult<WriteOutcome> {
-    let outcome = match insert_many_unguarded(conn, tenant_id, rows).await {
+    match insert_many_unguarded(conn, tenant_id, rows).await {
         Ok(()) => Ok(WriteOutcome::Written),
         Err(e) if is_unique_violation(&e) => Ok(WriteOutcome::Duplicate),
         Err(e) => Err(hirewire_core::StoreError::new(e)),
-    };
-    outcome
+    }
 }
 
 /// Which of these email keys and external ids already belong to candidates of the tenant.
@@ -611,7 +610,7 @@ pub(crate) async fn claim_operations(
         .iter()
         .map(operation_from_row)
         .collect::<StoreResult<Vec<_>>>()?;
-    ops.sort_by(|a, b| a.operation.created_at.cmp(&b.operation.created_at));
+    ops.sort_by_key(|a| a.operation.created_at);
     Ok(ops)
 }
 
@@ -751,13 +750,13 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &CandidateQue
     }
 }
 
-fn push_search_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &SearchQuery) {
+fn push_search_filters(qb: &mut QueryBuilder<Sqlite>, q: &SearchQuery) {
+    // Probes, one per candidate read: the plans below walk candidates in `seq` order and stop
+    // when the page is full, so a filter must not first gather everyone it admits.
     for skill in &q.skills {
-        qb.push(" AND c.id IN (SELECT candidate_id FROM candidate_skills WHERE tenant_id = ")
-            .push_bind(tenant_id.to_string())
-            .push(" AND skill = ")
+        qb.push(" AND EXISTS (SELECT 1 FROM candidate_skills k WHERE k.tenant_id = c.tenant_id AND k.skill = ")
             .push_bind(skill.clone())
-            .push(")");
+            .push(" AND k.candidate_id = c.id)");
     }
     if let Some(l) = &q.location {
         qb.push(" AND c.location_key LIKE ")
@@ -769,32 +768,79 @@ fn push_search_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &Searc
     }
 }
 
-fn push_search(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &SearchQuery) {
-    let after = q.after();
-    if q.terms.is_empty() {
-        // Filters alone: every match scores the same, so the order is the (tenant, updated_at)
-        // index's and the scan stops at the page's end.
-        qb.push("SELECT c.id, c.updated_at, 0 AS score FROM candidates c WHERE c.tenant_id = ")
-            .push_bind(tenant_id.to_string());
-        push_search_filters(qb, tenant_id, q);
-        if let Some((_, at, id)) = after {
-            let at = ts(&at);
-            qb.push(" AND (c.updated_at < ")
-                .push_bind(at.clone())
-                .push(" OR (c.updated_at = ")
-                .push_bind(at)
-                .push(" AND c.id < ")
-                .push_bind(id)
-                .push("))");
-        }
-        qb.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
-            .push_bind(i64::from(q.page.limit) + 1);
-        return;
+/// Filters alone: every match scores 0; newest first, from the (tenant, seq) index, stopping
+/// at the page's end.
+fn push_filter_search(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &SearchQuery, limit: i64) {
+    qb.push("SELECT c.id, c.seq, 0 AS score FROM candidates c INDEXED BY candidates_tenant_seq WHERE c.tenant_id = ")
+        .push_bind(tenant_id.to_string());
+    push_search_filters(qb, q);
+    if let Some((_, seq)) = q.after() {
+        qb.push(" AND c.seq < ").push_bind(seq);
     }
-    // Ranks on the small columns only; the page's rows are read afterwards, so that a term
-    // matching thousands of candidates does not read thousands of profiles. The full-text
-    // match drives the query: the planner would otherwise walk every candidate of the tenant.
-    qb.push("SELECT * FROM (SELECT c.id, c.updated_at, ");
+    qb.push(" ORDER BY c.seq DESC LIMIT ").push_bind(limit);
+}
+
+/// The candidates scoring exactly `score`, newest first: FTS5 evaluates the tier's query in
+/// descending rowid (= seq) order, so the scan stops after `limit` candidates pass the filters.
+fn push_tier_search(
+    qb: &mut QueryBuilder<Sqlite>,
+    tenant_id: &str,
+    q: &SearchQuery,
+    fts: String,
+    score: i64,
+    below: Option<i64>,
+    limit: i64,
+) {
+    qb.push("SELECT c.id, c.seq, ")
+        .push_bind(score)
+        .push(" AS score FROM candidate_search f CROSS JOIN candidates c ON c.seq = f.rowid WHERE candidate_search MATCH ")
+        .push_bind(fts)
+        .push(" AND c.tenant_id = ")
+        .push_bind(tenant_id.to_string());
+    push_search_filters(qb, q);
+    if let Some(seq) = below {
+        qb.push(" AND f.rowid < ").push_bind(seq);
+    }
+    qb.push(" ORDER BY f.rowid DESC LIMIT ").push_bind(limit);
+}
+
+/// The (term, field) pairs of `skills` and `titles` that no row of the index matches. FTS5
+/// tests a field by reading the term's whole list of rows, whichever field they are in, so a
+/// tier's conjunction that needs an absent pair costs as much as a dense one; with several
+/// terms there are many such conjunctions, and one query answering them all is cheaper.
+async fn absent_fields(
+    pool: &sqlx::SqlitePool,
+    q: &SearchQuery,
+) -> StoreResult<Vec<(usize, Field)>> {
+    let pairs: Vec<(usize, Field)> = (0..q.terms.len())
+        .flat_map(|i| [(i, Field::Skills), (i, Field::Titles)])
+        .collect();
+    let mut qb = QueryBuilder::new("SELECT ");
+    for (n, (i, field)) in pairs.iter().enumerate() {
+        let column = if *field == Field::Skills {
+            "skills"
+        } else {
+            "titles"
+        };
+        qb.push(if n > 0 { ", " } else { "" })
+            .push("EXISTS (SELECT 1 FROM candidate_search WHERE candidate_search MATCH ")
+            .push_bind(format!("{{{column}}} : {}", q.terms[*i].fts5()))
+            .push(format!(") AS p{n}"));
+    }
+    let row = qb.build().fetch_one(pool).await.or_store()?;
+    let mut absent = Vec::new();
+    for (n, pair) in pairs.into_iter().enumerate() {
+        if row.int(&format!("p{n}"))? == 0 {
+            absent.push(pair);
+        }
+    }
+    Ok(absent)
+}
+
+/// Queries of many terms (see `MAX_TIERED_TERMS`): every match is scored, then sorted. Ranks
+/// on the small columns only; the page's rows are read afterwards.
+fn push_scored_search(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &SearchQuery, limit: i64) {
+    qb.push("SELECT * FROM (SELECT c.id, c.seq, ");
     for (i, t) in q.terms.iter().enumerate() {
         if i > 0 {
             qb.push(" + ");
@@ -809,24 +855,75 @@ fn push_search(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &SearchQuery) 
         .push_bind(format!("{{doc}} : ({})", q.fts5()))
         .push(" AND c.tenant_id = ")
         .push_bind(tenant_id.to_string());
-    push_search_filters(qb, tenant_id, q);
+    push_search_filters(qb, q);
     qb.push(") s");
-    if let Some((score, at, id)) = after {
-        let at = ts(&at);
+    if let Some((score, seq)) = q.after() {
         qb.push(" WHERE (s.score < ")
             .push_bind(score)
             .push(" OR (s.score = ")
             .push_bind(score)
-            .push(" AND (s.updated_at < ")
-            .push_bind(at.clone())
-            .push(" OR (s.updated_at = ")
-            .push_bind(at)
-            .push(" AND s.id < ")
-            .push_bind(id)
-            .push("))))");
+            .push(" AND s.seq < ")
+            .push_bind(seq)
+            .push("))");
     }
-    qb.push(" ORDER BY s.score DESC, s.updated_at DESC, s.id DESC LIMIT ")
-        .push_bind(i64::from(q.page.limit) + 1);
+    qb.push(" ORDER BY s.score DESC, s.seq DESC LIMIT ")
+        .push_bind(limit);
+}
+
+/// (id, seq, score) rows of a search, best first, up to `limit`.
+async fn ranked(
+    pool: &sqlx::SqlitePool,
+    tenant_id: &str,
+    q: &SearchQuery,
+    limit: i64,
+) -> StoreResult<Vec<(String, i64, i64)>> {
+    let mut out = Vec::new();
+    let run = async |qb: &mut QueryBuilder<Sqlite>| -> StoreResult<Vec<(String, i64, i64)>> {
+        qb.build()
+            .fetch_all(pool)
+            .await
+            .or_store()?
+            .iter()
+            .map(|r| Ok((r.text("id")?, r.int("seq")?, r.int("score")?)))
+            .collect()
+    };
+    if q.terms.is_empty() {
+        let mut qb = QueryBuilder::new("");
+        push_filter_search(&mut qb, tenant_id, q, limit);
+        out = run(&mut qb).await?;
+    } else if q.tiered() {
+        // Absent fields are looked for once the first tier has not filled the page, and only
+        // with two terms or more: one term has three tiers at most, each a single conjunction.
+        let mut absent = None;
+        for (n, (score, below)) in q.tiers().into_iter().enumerate() {
+            if n == 1 && q.terms.len() > 1 {
+                absent = Some(absent_fields(pool, q).await?);
+            }
+            let fts = q.fts5_tier(score, absent.as_deref().unwrap_or_default());
+            if fts.is_empty() {
+                continue;
+            }
+            let mut qb = QueryBuilder::new("");
+            push_tier_search(
+                &mut qb,
+                tenant_id,
+                q,
+                fts,
+                score,
+                below,
+                limit - out.len() as i64,
+            );
+            out.extend(run(&mut qb).await?);
+            if out.len() as i64 >= limit {
+                break;
+            }
+        }
+    } else {
+        let mut qb = QueryBuilder::new("");
+        push_scored_search(&mut qb, tenant_id, q, limit);
+        out = run(&mut qb).await?;
+    }
+    Ok(out)
 }
 
 #[async_trait]
@@ -836,20 +933,14 @@ impl CandidateStore for SqliteStore {
         tenant_id: &str,
         q: &SearchQuery,
     ) -> StoreResult<Page<(Candidate, i64)>> {
-        let mut qb = QueryBuilder::new("");
-        push_search(&mut qb, tenant_id, q);
-        let ranked = qb.build().fetch_all(&self.read).await.or_store()?;
-        let ranked: Vec<(String, i64)> = ranked
-            .iter()
-            .map(|r| Ok((r.text("id")?, r.int("score")?)))
-            .collect::<StoreResult<_>>()?;
+        let ranked = ranked(&self.read, tenant_id, q, i64::from(q.page.limit) + 1).await?;
         let mut rows: std::collections::HashMap<String, Candidate> =
             std::collections::HashMap::new();
         if !ranked.is_empty() {
             let mut qb = QueryBuilder::new("SELECT * FROM candidates WHERE tenant_id = ");
             qb.push_bind(tenant_id.to_string()).push(" AND id IN (");
             let mut list = qb.separated(", ");
-            for (id, _) in &ranked {
+            for (id, _, _) in &ranked {
                 list.push_bind(id.clone());
             }
             qb.push(")");
@@ -858,13 +949,16 @@ impl CandidateStore for SqliteStore {
                 rows.insert(c.id.clone(), c);
             }
         }
-        let items = ranked
+        let items: Vec<(Candidate, i64, i64)> = ranked
             .into_iter()
-            .filter_map(|(id, score)| rows.remove(&id).map(|c| (c, score)))
+            .filter_map(|(id, seq, score)| rows.remove(&id).map(|c| (c, score, seq)))
             .collect();
-        Ok(Page::from_rows(items, q.page.limit, None, |(c, score)| {
-            SearchQuery::cursor_of(*score, c)
-        }))
+        Ok(
+            Page::from_rows(items, q.page.limit, None, |(c, score, seq)| {
+                SearchQuery::cursor_of(*score, *seq, &c.id)
+            })
+            .map(|(c, score, _)| (c, score)),
+        )
     }
 
     async fn latest_document_texts(

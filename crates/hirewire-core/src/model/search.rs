@@ -7,7 +7,14 @@
 //! titles) and `doc` (everything, the CV's text included). A query is a list of terms, all of
 //! which must match `doc` (AND); a term is a word, a quoted phrase or a skill with its
 //! synonyms. A term scores 3 when it matches `skills`, else 2 when it matches `titles`, else
-//! 1; ties go to the most recently updated candidate.
+//! 1; ties go to the most recently added candidate (the highest `seq`: SQLite's full-text
+//! rowid, PostgreSQL's `candidate_search.seq`).
+//!
+//! A query's score is a small integer (from the number of terms to three times it), so the
+//! stores serve results one score at a time, best first ([`SearchQuery::tiers`]): each tier is
+//! a condition on where the terms matched ([`SearchQuery::tier`]) that an index can
+//! answer in `seq` order, and a page stops reading as soon as it is full, however many
+//! candidates match.
 
 use std::fmt::Write;
 
@@ -16,13 +23,16 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use utoipa::ToSchema;
 
-use chrono::{DateTime, Utc};
-
 use crate::model::Candidate;
 use crate::page::{Cursor, PageRequest, SortValue};
 
-/// The `sort` search cursors are made for.
-pub const CURSOR_SORT: &str = "relevance";
+/// The `sort` search cursors are made for. (Cursors of the earlier `relevance` order, which
+/// held a timestamp, are refused rather than misread.)
+pub const CURSOR_SORT: &str = "rank";
+
+/// Queries of up to this many terms are served tier by tier ([`SearchQuery::tiers`]); longer
+/// ones, whose matches are few because every term is required, score every match.
+pub const MAX_TIERED_TERMS: usize = 3;
 
 /// Separates the parts of `doc` so that no phrase matches across two of them.
 pub const SEPARATOR: &str = "hwsep";
@@ -262,10 +272,29 @@ pub struct QueryTerm {
 }
 
 impl QueryTerm {
+    /// The alternatives an index needs: one that contains another (`java se` holds `java`)
+    /// matches nothing the shorter one does not, so it is left out. (Highlights still mark
+    /// every alternative.)
+    pub fn index_alternatives(&self) -> Vec<&Vec<String>> {
+        let contains = |long: &Vec<String>, short: &Vec<String>| {
+            short.len() < long.len() && long.windows(short.len()).any(|w| w == short.as_slice())
+        };
+        self.alternatives
+            .iter()
+            .filter(|a| !a.is_empty())
+            .filter(|a| {
+                !self
+                    .alternatives
+                    .iter()
+                    .any(|b| !b.is_empty() && contains(a, b))
+            })
+            .collect()
+    }
+
     /// The term in FTS5 syntax: `("k8s" OR "kubernetes")`.
     pub fn fts5(&self) -> String {
         let alts: Vec<String> = self
-            .alternatives
+            .index_alternatives()
             .iter()
             .map(|a| format!("\"{}\"", a.join(" ")))
             .collect();
@@ -275,7 +304,7 @@ impl QueryTerm {
     /// The term in PostgreSQL `tsquery` syntax: `('k8s' | 'kubernetes')`.
     pub fn tsquery(&self) -> String {
         let alts: Vec<String> = self
-            .alternatives
+            .index_alternatives()
             .iter()
             .map(|a| {
                 let words: Vec<String> = a.iter().map(|w| format!("'{w}'")).collect();
@@ -285,6 +314,28 @@ impl QueryTerm {
         format!("({})", alts.join(" | "))
     }
 }
+
+/// A field of the search document, as the stores index it (one column each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Skills,
+    Titles,
+    /// Everything, `skills` and `titles` included.
+    Doc,
+}
+
+/// One test of a tier: term `term` (an index into [`SearchQuery::terms`]) matches `field`, or
+/// with `negated`, does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub term: usize,
+    pub field: Field,
+    pub negated: bool,
+}
+
+/// A condition in disjunctive normal form: it holds when every hit of any one conjunction
+/// does. Each conjunction has at least one hit that is not negated.
+pub type Dnf = Vec<Vec<Hit>>;
 
 /// A parsed search request.
 #[derive(Debug, Clone, Default)]
@@ -311,33 +362,132 @@ impl SearchQuery {
         parts.join(" & ")
     }
 
-    /// The cursor that resumes the results after a candidate with this score.
-    pub fn cursor_of(score: i64, c: &Candidate) -> Cursor {
+    /// The cursor that resumes the results after the candidate with this score and `seq`.
+    pub fn cursor_of(score: i64, seq: i64, candidate_id: &str) -> Cursor {
         Cursor {
             sort: CURSOR_SORT.into(),
-            value: SortValue::Text(format!(
-                "{score}|{}",
-                c.updated_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-            )),
-            id: c.id.clone(),
+            value: SortValue::Text(format!("{score}|{seq}")),
+            id: candidate_id.to_string(),
         }
     }
 
-    /// Where the page starts: after (score, updated_at, id), in descending order.
-    pub fn after(&self) -> Option<(i64, DateTime<Utc>, String)> {
+    /// Where the page starts: after (score, seq), in descending order.
+    pub fn after(&self) -> Option<(i64, i64)> {
         let c = self.page.after.as_ref()?;
         let SortValue::Text(v) = &c.value else {
             return None;
         };
-        let (score, at) = v.split_once('|')?;
-        let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
-        Some((score.parse().ok()?, at, c.id.clone()))
+        let (score, seq) = v.split_once('|')?;
+        Some((score.parse().ok()?, seq.parse().ok()?))
     }
 
     /// The largest score a candidate can reach.
     pub fn max_score(&self) -> i64 {
         3 * self.terms.len() as i64
+    }
+
+    /// The smallest score a match can have: every term matched outside skills and titles.
+    pub fn min_score(&self) -> i64 {
+        self.terms.len() as i64
+    }
+
+    /// Whether the stores serve this query tier by tier (see [`MAX_TIERED_TERMS`]).
+    pub fn tiered(&self) -> bool {
+        !self.terms.is_empty() && self.terms.len() <= MAX_TIERED_TERMS
+    }
+
+    /// The scores to read, best first, each with the `seq` its candidates must stay below
+    /// (the cursor's, on the cursor's own score only).
+    pub fn tiers(&self) -> Vec<(i64, Option<i64>)> {
+        let after = self.after();
+        (self.min_score()..=self.max_score())
+            .rev()
+            .filter_map(|s| match after {
+                Some((score, _)) if s > score => None,
+                Some((score, seq)) if s == score => Some((s, Some(seq))),
+                _ => Some((s, None)),
+            })
+            .collect()
+    }
+
+    /// The candidates scoring exactly `s`: one conjunction per way of giving each term 3, 2
+    /// or 1 point summing to `s`, each asking every term for exactly its points: 3 is a match
+    /// in `skills`; 2 in `titles` and not `skills`; 1 in `doc` and neither of the others.
+    /// The conjunctions exclude one another, so a planner's estimate of each is a fair one.
+    /// Within one, the tests of the small fields come first and `doc`, which may hold a
+    /// whole CV, last.
+    ///
+    /// `absent` names (term, field) pairs known to match no candidate at all: conjunctions
+    /// that need one are left out, and tests that one does not match are dropped.
+    pub fn tier(&self, s: i64, absent: &[(usize, Field)]) -> Dnf {
+        let n = self.terms.len();
+        let hit = |term, field, negated| Hit {
+            term,
+            field,
+            negated,
+        };
+        let mut out = Vec::new();
+        let mut levels = vec![1i64; n];
+        // Every vector of levels in {1, 2, 3}ⁿ, as an odometer.
+        loop {
+            if levels.iter().sum::<i64>() == s {
+                let mut c = Vec::new();
+                let mut anywhere = Vec::new();
+                for (i, l) in levels.iter().enumerate() {
+                    match l {
+                        3 => c.push(hit(i, Field::Skills, false)),
+                        2 => c.extend([hit(i, Field::Titles, false), hit(i, Field::Skills, true)]),
+                        _ => {
+                            c.extend([hit(i, Field::Skills, true), hit(i, Field::Titles, true)]);
+                            anywhere.push(hit(i, Field::Doc, false));
+                        }
+                    }
+                }
+                c.extend(anywhere);
+                let known_absent = |h: &Hit| absent.contains(&(h.term, h.field));
+                if !c.iter().any(|h| !h.negated && known_absent(h)) {
+                    c.retain(|h| !(h.negated && known_absent(h)));
+                    out.push(c);
+                }
+            }
+            let Some(i) = levels.iter().position(|l| *l < 3) else {
+                break;
+            };
+            levels[i] += 1;
+            for l in &mut levels[..i] {
+                *l = 1;
+            }
+        }
+        out
+    }
+
+    /// [`SearchQuery::tier`] as an FTS5 query over the `skills`, `titles` and `doc` columns:
+    /// `(a AND b) NOT (c OR d)` per conjunction, the conjunctions ORed; empty when no
+    /// candidate can score `s`.
+    pub fn fts5_tier(&self, s: i64, absent: &[(usize, Field)]) -> String {
+        let render = |h: &Hit| {
+            let column = match h.field {
+                Field::Skills => "skills",
+                Field::Titles => "titles",
+                Field::Doc => "doc",
+            };
+            format!("{{{column}}} : {}", self.terms[h.term].fts5())
+        };
+        let conjunctions: Vec<String> = self
+            .tier(s, absent)
+            .iter()
+            .map(|c| {
+                let (not, yes): (Vec<&Hit>, Vec<&Hit>) = c.iter().partition(|h| h.negated);
+                let yes: Vec<String> = yes.into_iter().map(render).collect();
+                let not: Vec<String> = not.into_iter().map(render).collect();
+                if not.is_empty() {
+                    format!("({})", yes.join(" AND "))
+                } else {
+                    format!("(({}) NOT ({}))", yes.join(" AND "), not.join(" OR "))
+                }
+            })
+            .collect();
+        conjunctions.join(" OR ")
     }
 }
 
@@ -649,15 +799,119 @@ mod tests {
         let (terms, _) = parse_query("\"machine learning\" in Berlin").unwrap();
         assert_eq!(terms[0].alternatives[0], ["machine", "learning"]);
         assert_eq!(terms.len(), 2, "the stop word is dropped");
-        assert_eq!(
-            terms[0].tsquery().contains("'machine' <-> 'learning'"),
-            true
+        assert!(terms[0].tsquery().contains("'machine' <-> 'learning'"));
+        // `Java SE` and `Core Java` match nothing `java` does not: the index is not asked.
+        let (terms, _) = parse_query("java").unwrap();
+        assert!(
+            terms[0]
+                .alternatives
+                .contains(&vec!["core".into(), "java".into()])
+        );
+        let fts = terms[0].fts5();
+        assert!(
+            fts.contains("\"java\"") && fts.contains("\"jdk\"") && !fts.contains("core"),
+            "{fts}"
         );
         assert_eq!(parse_query("10y").unwrap().1, Some(10.0));
         // Repeated words are one term; more than twelve distinct terms are refused.
         assert_eq!(parse_query(&"x ".repeat(30)).unwrap().0.len(), 1);
         let many: Vec<String> = (0..13).map(|i| format!("word{i}")).collect();
         assert!(parse_query(&many.join(" ")).is_err());
+    }
+
+    #[test]
+    fn tiers_hold_exactly_for_the_scores_they_name() {
+        for q in ["rust", "rust london", "rust \"platform team\" k8s"] {
+            let (terms, _) = parse_query(q).unwrap();
+            let query = SearchQuery {
+                terms,
+                ..SearchQuery::default()
+            };
+            let n = query.terms.len() as u32;
+            // Every way the terms can have matched: in skills (and so in doc), in titles (and
+            // doc), both, in doc alone, or not at all.
+            let ways = [
+                (true, false, true),
+                (false, true, true),
+                (true, true, true),
+                (false, false, true),
+                (false, false, false),
+            ];
+            for code in 0..5u32.pow(n) {
+                let found: Vec<(bool, bool, bool)> = (0..n)
+                    .map(|i| ways[(code / 5u32.pow(i) % 5) as usize])
+                    .collect();
+                let score: Option<i64> = found
+                    .iter()
+                    .map(|&(skills, titles, doc)| match (skills, titles, doc) {
+                        (true, _, _) => Some(3),
+                        (_, true, _) => Some(2),
+                        (_, _, true) => Some(1),
+                        _ => None,
+                    })
+                    .sum();
+                // Fields no candidate matches the term in, as a store may find them.
+                let absent: Vec<(usize, Field)> = (0..n as usize)
+                    .flat_map(|i| [(i, Field::Skills), (i, Field::Titles)])
+                    .filter(|&(i, f)| {
+                        !found
+                            .iter()
+                            .enumerate()
+                            .any(|(j, m)| j == i && if f == Field::Skills { m.0 } else { m.1 })
+                    })
+                    .collect();
+                for s in 0..=query.max_score() + 1 {
+                    let pruned = query.tier(s, &absent);
+                    assert!(pruned.len() <= query.tier(s, &[]).len());
+                    let holds = pruned.iter().any(|c| {
+                        c.iter().all(|h| {
+                            let (skills, titles, doc) = found[h.term];
+                            let m = match h.field {
+                                Field::Skills => skills,
+                                Field::Titles => titles,
+                                Field::Doc => doc,
+                            };
+                            m != h.negated
+                        })
+                    });
+                    assert_eq!(holds, score == Some(s), "{q} {found:?} {s}");
+                }
+            }
+        }
+        let term = |raw: &str, alts: &[&str]| QueryTerm {
+            raw: raw.into(),
+            alternatives: alts.iter().map(|a| vec![a.to_string()]).collect(),
+        };
+        let mut query = SearchQuery {
+            terms: vec![term("rust", &["rust"]), term("k8s", &["k8s", "kubernetes"])],
+            ..SearchQuery::default()
+        };
+        assert_eq!(
+            query.tiers(),
+            [(6, None), (5, None), (4, None), (3, None), (2, None)]
+        );
+        assert_eq!(
+            query.fts5_tier(6, &[]),
+            r#"({skills} : ("rust") AND {skills} : ("k8s" OR "kubernetes"))"#
+        );
+        assert_eq!(
+            query.fts5_tier(5, &[]),
+            r#"(({skills} : ("rust") AND {titles} : ("k8s" OR "kubernetes")) NOT ({skills} : ("k8s" OR "kubernetes"))) OR (({titles} : ("rust") AND {skills} : ("k8s" OR "kubernetes")) NOT ({skills} : ("rust")))"#
+        );
+        assert_eq!(
+            query.fts5_tier(2, &[]),
+            r#"(({doc} : ("rust") AND {doc} : ("k8s" OR "kubernetes")) NOT ({skills} : ("rust") OR {titles} : ("rust") OR {skills} : ("k8s" OR "kubernetes") OR {titles} : ("k8s" OR "kubernetes")))"#
+        );
+        assert!(query.tier(7, &[]).is_empty() && query.tier(1, &[]).is_empty());
+        // `rust` in no one's titles and `k8s` in no one's skills.
+        assert_eq!(
+            query.fts5_tier(5, &[(0, Field::Titles), (1, Field::Skills)]),
+            r#"({skills} : ("rust") AND {titles} : ("k8s" OR "kubernetes"))"#
+        );
+        assert_eq!(query.fts5_tier(6, &[(1, Field::Skills)]), "");
+        // A cursor resumes inside its own score's tier.
+        query.page.after = Some(SearchQuery::cursor_of(4, 17, "cand_x"));
+        assert_eq!(query.tiers(), [(4, Some(17)), (3, None), (2, None)]);
     }
 
     #[test]

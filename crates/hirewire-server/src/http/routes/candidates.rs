@@ -199,7 +199,7 @@ impl ListCandidatesParams {
 pub struct SearchHit {
     pub candidate_id: String,
     /// 0–1: every term matched the candidate's skills is 1; a match in a job title counts
-    /// two thirds, elsewhere one third. Equal scores are ordered by `updated_at`, newest first.
+    /// two thirds, elsewhere one third. Equal scores: the most recently added candidate first.
     pub score: f64,
     /// Where the terms matched, with matches in `<em>…</em>` and the rest HTML-escaped.
     pub highlights: Vec<Highlight>,
