@@ -340,7 +340,11 @@ impl EvaluationStore for SqliteStore {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let mut qb = QueryBuilder::new("SELECT * FROM candidates WHERE tenant_id = ");
+        // `+tenant_id`: the ids are looked up by their unique index. Left bare, the planner
+        // takes the tenant's index `candidates_tenant_seq` instead (with statistics or without)
+        // and tests all of a tenant's rows against the list: 65 ms, not 3 ms, for 500 ids
+        // among 100,000 candidates.
+        let mut qb = QueryBuilder::new("SELECT * FROM candidates WHERE +tenant_id = ");
         qb.push_bind(tenant_id.to_string()).push(" AND id IN ");
         push_id_list(&mut qb, ids);
         let rows = qb.build().fetch_all(&self.read).await.or_store()?;
@@ -398,8 +402,13 @@ impl EvaluationStore for SqliteStore {
                 .push_bind_unseparated(*w)
                 .push_unseparated(")");
         }
+        // `wanted CROSS JOIN`: SQLite then loops over the few wanted skills and reads each
+        // from the (tenant_id, skill, candidate_id) key. Without statistics (a connection
+        // loads them with the schema, so one opened on a fresh database has none) it plans
+        // the join the other way round: all of the tenant's skill rows, each tested against
+        // the list (0.9 s instead of 40 ms for 100,000 candidates).
         qb.push(
-            ") SELECT s.candidate_id FROM candidate_skills s JOIN wanted ON wanted.skill = s.skill WHERE s.tenant_id = ",
+            ") SELECT s.candidate_id FROM wanted CROSS JOIN candidate_skills s ON s.skill = wanted.skill WHERE s.tenant_id = ",
         )
         .push_bind(tenant_id.to_string())
         .push(" GROUP BY s.candidate_id ORDER BY SUM(wanted.w) DESC, s.candidate_id DESC LIMIT ")
