@@ -13,6 +13,9 @@ use crate::state::AppState;
 
 /// How long a worker holds an operation before another process may take it over.
 const LEASE_SECS: i64 = 60;
+/// An operation taken this many times without finishing (its process died, or it failed
+/// each time) is given up on rather than retried forever.
+const MAX_ATTEMPTS: i64 = 5;
 /// Operations leased at once.
 const BATCH: i64 = 32;
 /// How often to look for work that another process queued.
@@ -36,6 +39,22 @@ pub fn start(state: &AppState, mut stop: watch::Receiver<bool>) -> JoinHandle<()
                 let evaluator = builtin_evaluator();
                 let policy = state.config.evaluation_policy();
                 for op in &claimed {
+                    if op.attempts > MAX_ATTEMPTS {
+                        let message = format!(
+                            "Scoring failed {MAX_ATTEMPTS} times; it is not retried again (see the server log)."
+                        );
+                        if let Err(e) = evaluations::give_up(
+                            state.store.as_ref(),
+                            op,
+                            "evaluation_failed",
+                            &message,
+                        )
+                        .await
+                        {
+                            tracing::warn!(error = %e, reference_id = %op.operation.reference_id, "could not give up an evaluation");
+                        }
+                        continue;
+                    }
                     match evaluations::run(state.store.as_ref(), &evaluator, policy, op).await {
                         Ok(()) => metrics::counter!("evaluations_runs_total").increment(1),
                         // The lease runs out and the operation is taken again.

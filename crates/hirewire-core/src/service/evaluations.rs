@@ -258,8 +258,19 @@ pub async fn run(
 }
 
 async fn fail(store: &dyn Store, op: &StoredOperation, message: &str) -> DomainResult<()> {
+    give_up(store, op, "not_found", message).await
+}
+
+/// Ends an operation as failed, with a code and a readable message (a subject that is gone,
+/// or one that failed every attempt).
+pub async fn give_up(
+    store: &dyn Store,
+    op: &StoredOperation,
+    code: &str,
+    message: &str,
+) -> DomainResult<()> {
     let mut tx = store.begin().await?;
-    tx.update_operation(&op.failed("not_found", message, crate::time::now()))
+    tx.update_operation(&op.failed(code, message, crate::time::now()))
         .await?;
     tx.commit().await?;
     Ok(())
