@@ -361,13 +361,13 @@ async fn main() {
 
     let _ = stop_tx.send(());
     let _ = running.await;
-    if let Some(schema) = schema {
-        if let Ok(pool) = sqlx::PgPool::connect(&a.pg_url).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE"
-            )))
-            .execute(&pool)
-            .await;
-        }
+    if let Some(schema) = schema
+        && let Ok(pool) = sqlx::PgPool::connect(&a.pg_url).await
+    {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+        )))
+        .execute(&pool)
+        .await;
     }
 }

@@ -281,7 +281,7 @@ async fn applications_are_listed_with_filters_and_go_with_an_erased_candidate(b:
     let (_, p) = app
         .get("/api/v1/applications?status=interviewed,offered")
         .await;
-    assert_eq!(ids(&p), [a1.clone()]);
+    assert_eq!(ids(&p), std::slice::from_ref(&a1));
     let (_, p) = app
         .get("/api/v1/applications?source=job_board&limit=1")
         .await;

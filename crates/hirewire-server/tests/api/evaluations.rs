@@ -804,7 +804,11 @@ fn substance(e: &Value) -> Value {
 /// after its parse and on demand, and the job's ranking.
 async fn seed_and_score(app: &TestApp) -> (Value, Value, Value) {
     let job_id = job(app, backend_job()).await;
-    let cand = candidate(app, json!({"first_name": "Maria", "email": "maria@example.com"})).await;
+    let cand = candidate(
+        app,
+        json!({"first_name": "Maria", "email": "maria@example.com"}),
+    )
+    .await;
     candidate(app, strong_profile("ana@example.com")).await;
     candidate(
         app,
@@ -815,7 +819,10 @@ async fn seed_and_score(app: &TestApp) -> (Value, Value, Value) {
     let a = apply(app, &cand, &job_id).await;
     let first = scored(app, a["id"].as_str().unwrap(), None).await;
     let res = app
-        .req(Method::POST, &format!("/api/v1/candidates/{cand}/documents"))
+        .req(
+            Method::POST,
+            &format!("/api/v1/candidates/{cand}/documents"),
+        )
         .header("content-type", "text/plain")
         .body(CV)
         .send()
@@ -871,7 +878,13 @@ async fn evaluations_are_the_same_on_both_backends() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|i| (i["name"].clone(), i["score"].clone(), i["dimensions"].clone()))
+            .map(|i| {
+                (
+                    i["name"].clone(),
+                    i["score"].clone(),
+                    i["dimensions"].clone(),
+                )
+            })
             .collect()
     };
     assert_eq!(view(&a_rank), view(&b_rank));

@@ -200,10 +200,12 @@ pub struct TestApp {
 
 /// Settings that make tests fast: workers tick often, limits are out of the way.
 pub fn test_config() -> Config {
-    let mut c = Config::default();
-    c.expiry_interval_secs = 1;
-    c.audit_flush_interval_ms = 20;
-    c.key_use_flush_interval_ms = 100;
+    let mut c = Config {
+        expiry_interval_secs: 1,
+        audit_flush_interval_ms: 20,
+        key_use_flush_interval_ms: 100,
+        ..Config::default()
+    };
     c.rate_limits.jobs = 100_000;
     c.rate_limits.default = 100_000;
     c.rate_limits.candidate_read = 100_000;
