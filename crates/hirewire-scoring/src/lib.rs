@@ -200,6 +200,23 @@ pub enum Band {
 }
 
 impl Band {
+    /// Every band, best first.
+    pub const ALL: [Band; 3] = [Band::Green, Band::Amber, Band::Red];
+
+    /// The wire and storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Green => "green",
+            Band::Amber => "amber",
+            Band::Red => "red",
+        }
+    }
+
+    /// Parses a wire or storage name.
+    pub fn parse(s: &str) -> Option<Band> {
+        Band::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+
     /// The band of a 0–100 score.
     pub fn of(score: u8) -> Band {
         match score {

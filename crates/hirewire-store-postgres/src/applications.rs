@@ -29,7 +29,7 @@ pub(crate) fn application_from_row(r: &PgRow) -> StoreResult<Application> {
             Some(id) => Some(EvaluationSummary {
                 id,
                 score: u8::try_from(r.try_get::<i32, _>("score").or_store()?).unwrap_or(0),
-                band: r.parsed("band", band_of)?,
+                band: r.parsed("band", Band::parse)?,
                 confidence: r.try_get("confidence").or_store()?,
                 created_at: r.time("evaluated_at")?,
             }),
@@ -110,25 +110,6 @@ pub(crate) async fn update(
     Ok(done.rows_affected() == 1)
 }
 
-/// The stored name of a band.
-pub(crate) fn band_name(b: Band) -> &'static str {
-    match b {
-        Band::Green => "green",
-        Band::Amber => "amber",
-        Band::Red => "red",
-    }
-}
-
-/// Parses a stored band name.
-pub(crate) fn band_of(s: &str) -> Option<Band> {
-    match s {
-        "green" => Some(Band::Green),
-        "amber" => Some(Band::Amber),
-        "red" => Some(Band::Red),
-        _ => None,
-    }
-}
-
 pub(crate) async fn find(
     conn: &mut PgConnection,
     tenant_id: &str,
@@ -170,7 +151,7 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &Applicatio
         qb.push(" AND band IN (");
         let mut list = qb.separated(", ");
         for b in &q.bands {
-            list.push_bind(band_name(*b));
+            list.push_bind(b.as_str());
         }
         qb.push(")");
     }

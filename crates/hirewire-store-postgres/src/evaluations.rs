@@ -9,12 +9,12 @@ use hirewire_core::model::evaluation::{
 };
 use hirewire_core::page::Page;
 use hirewire_core::store::{EvaluationStore, StoreResult};
+use hirewire_scoring::Band;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::PostgresStore;
-use crate::applications::{band_name, band_of};
 use crate::candidates::candidate_from_row;
 use crate::rows::{OrStore, RowExt, push_keyset};
 
@@ -26,7 +26,7 @@ fn evaluation_from_row(r: &PgRow) -> StoreResult<Evaluation> {
         job_id: r.text("job_id")?,
         application_id: r.text_opt("application_id")?,
         score: u8::try_from(r.try_get::<i32, _>("score").or_store()?).unwrap_or(0),
-        band: r.parsed("band", band_of)?,
+        band: r.parsed("band", Band::parse)?,
         dimensions: details.dimensions,
         matched_skills: details.matched_skills,
         missing_skills: details.missing_skills,
@@ -77,7 +77,7 @@ pub(crate) async fn set_application_evaluation(
     .bind(tenant_id)
     .bind(&e.id)
     .bind(i32::from(e.score))
-    .bind(band_name(e.band))
+    .bind(e.band.as_str())
     .bind(e.confidence)
     .bind(e.created_at)
     .execute(&mut *conn)
@@ -121,7 +121,7 @@ pub(crate) async fn insert_evaluation(
     .bind(&e.job_id)
     .bind(&e.application_id)
     .bind(i32::from(e.score))
-    .bind(band_name(e.band))
+    .bind(e.band.as_str())
     .bind(e.confidence)
     .bind(&e.evaluator)
     .bind(&e.model_version)

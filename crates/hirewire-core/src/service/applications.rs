@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::context::Actor;
 use crate::error::{DomainError, DomainResult};
-use crate::ids::{has_shape, new_id, prefix};
+use crate::ids::{new_id, prefix};
 use crate::model::JobStatus;
 use crate::model::application::{
     Application, ApplicationStatus, Mover, NewApplication, StatusMove,
@@ -43,18 +43,7 @@ pub async fn create(
     actor: &Actor,
     input: NewApplication,
 ) -> DomainResult<Application> {
-    if !has_shape(prefix::CANDIDATE, &input.candidate_id) {
-        return Err(DomainError::invalid(
-            "candidate_id",
-            format!("`{}` is not a candidate id", input.candidate_id),
-        ));
-    }
-    if !has_shape(prefix::JOB, &input.job_id) {
-        return Err(DomainError::invalid(
-            "job_id",
-            format!("`{}` is not a job id", input.job_id),
-        ));
-    }
+    crate::service::check_candidate_and_job_ids(&input.candidate_id, &input.job_id)?;
     let mut tx = store.begin().await?;
     let job = tx
         .lock_job(&actor.tenant_id, &input.job_id)

@@ -140,18 +140,7 @@ pub async fn claim_parses(
     lease_secs: i64,
     limit: i64,
 ) -> DomainResult<Vec<StoredOperation>> {
-    let now = crate::time::now();
-    let mut tx = store.begin().await?;
-    let ops = tx
-        .claim_operations(
-            OperationKind::ParseDocument,
-            now,
-            now + chrono::Duration::seconds(lease_secs),
-            limit,
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(ops)
+    crate::service::lease_operations(store, OperationKind::ParseDocument, lease_secs, limit).await
 }
 
 /// Ends a parse: on success the profile is merged into the candidate (the parser fills what

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::context::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::event::ScoredEventData;
-use crate::ids::{has_shape, new_id, prefix};
+use crate::ids::{new_id, prefix};
 use crate::model::application::{Application, ApplicationQuery, ApplicationStatus};
 use crate::model::evaluation::{
     self, Evaluation, EvaluationTrigger, NewEvaluation, RankedCandidate, Ranking, RankingPool,
@@ -89,18 +89,7 @@ pub async fn claim(
     lease_secs: i64,
     limit: i64,
 ) -> DomainResult<Vec<StoredOperation>> {
-    let now = crate::time::now();
-    let mut tx = store.begin().await?;
-    let ops = tx
-        .claim_operations(
-            OperationKind::Evaluate,
-            now,
-            now + chrono::Duration::seconds(lease_secs),
-            limit,
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(ops)
+    crate::service::lease_operations(store, OperationKind::Evaluate, lease_secs, limit).await
 }
 
 /// A candidate as the evaluator reads it: the record and its latest parsed CV text.
@@ -285,18 +274,7 @@ pub async fn evaluate_now(
     actor: &Actor,
     input: NewEvaluation,
 ) -> DomainResult<Evaluation> {
-    if !has_shape(prefix::CANDIDATE, &input.candidate_id) {
-        return Err(DomainError::invalid(
-            "candidate_id",
-            format!("`{}` is not a candidate id", input.candidate_id),
-        ));
-    }
-    if !has_shape(prefix::JOB, &input.job_id) {
-        return Err(DomainError::invalid(
-            "job_id",
-            format!("`{}` is not a job id", input.job_id),
-        ));
-    }
+    crate::service::check_candidate_and_job_ids(&input.candidate_id, &input.job_id)?;
     let tenant = actor.tenant_id.as_str();
     let job = store
         .job(tenant, &input.job_id)

@@ -116,18 +116,8 @@ pub async fn claim(
     lease_secs: i64,
     limit: i64,
 ) -> DomainResult<Vec<StoredOperation>> {
-    let now = crate::time::now();
-    let mut tx = store.begin().await?;
-    let ops = tx
-        .claim_operations(
-            OperationKind::ImportCandidates,
-            now,
-            now + Duration::seconds(lease_secs),
-            limit,
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(ops)
+    crate::service::lease_operations(store, OperationKind::ImportCandidates, lease_secs, limit)
+        .await
 }
 
 fn actor_of(op: &StoredOperation, p: &ImportProgress) -> Actor {

@@ -21,6 +21,46 @@ use crate::ids::{new_id, prefix};
 use crate::model::{AuditEvent, AuditKind};
 use crate::store::Tx;
 
+/// Leases up to `limit` queued operations of one kind, of any tenant, for `lease_secs`.
+pub(crate) async fn lease_operations(
+    store: &dyn crate::store::Store,
+    kind: crate::model::OperationKind,
+    lease_secs: i64,
+    limit: i64,
+) -> DomainResult<Vec<crate::model::StoredOperation>> {
+    let now = crate::time::now();
+    let mut tx = store.begin().await?;
+    let ops = tx
+        .claim_operations(
+            kind,
+            now,
+            now + chrono::Duration::seconds(lease_secs),
+            limit,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(ops)
+}
+
+/// Refuses a `candidate_id` or `job_id` that is not shaped like one (400 naming the field).
+pub(crate) fn check_candidate_and_job_ids(candidate_id: &str, job_id: &str) -> DomainResult<()> {
+    use crate::error::DomainError;
+    use crate::ids::{has_shape, prefix};
+    if !has_shape(prefix::CANDIDATE, candidate_id) {
+        return Err(DomainError::invalid(
+            "candidate_id",
+            format!("`{candidate_id}` is not a candidate id"),
+        ));
+    }
+    if !has_shape(prefix::JOB, job_id) {
+        return Err(DomainError::invalid(
+            "job_id",
+            format!("`{job_id}` is not a job id"),
+        ));
+    }
+    Ok(())
+}
+
 /// What changed, for the audit trail and (when `emit` is set) the outbox.
 pub(crate) struct Change<'a> {
     pub action: &'static str,

@@ -96,14 +96,13 @@ impl ListApplicationsParams {
             None => vec![],
             Some(list) => list
                 .split(',')
-                .map(|b| match b.trim() {
-                    "green" => Ok(Band::Green),
-                    "amber" => Ok(Band::Amber),
-                    "red" => Ok(Band::Red),
-                    other => Err(ApiError::invalid_query(
-                        "band",
-                        format!("`band` must be green, amber or red (or several, comma-separated); got `{other}`."),
-                    )),
+                .map(|b| {
+                    Band::parse(b.trim()).ok_or_else(|| {
+                        ApiError::invalid_query(
+                            "band",
+                            format!("`band` must be green, amber or red (or several, comma-separated); got `{b}`."),
+                        )
+                    })
                 })
                 .collect::<ApiResult<Vec<_>>>()?,
         };
