@@ -106,6 +106,21 @@ async fn scored(app: &TestApp, id: &str, before: Option<&str>) -> Value {
     .unwrap_or_else(|| panic!("application {id} was not scored"))
 }
 
+/// Uploads [`CV`] as the candidate's CV (202); returns the parse's reference id.
+async fn upload_cv(app: &TestApp, candidate_id: &str) -> String {
+    let (s, accepted) = send(
+        app.req(
+            Method::POST,
+            &format!("/api/v1/candidates/{candidate_id}/documents"),
+        )
+        .header("content-type", "text/plain")
+        .body(CV),
+    )
+    .await;
+    assert_eq!(s, 202, "{accepted}");
+    accepted["reference_id"].as_str().unwrap().to_string()
+}
+
 async fn operation(app: &TestApp, reference_id: &str) -> Value {
     eventually(15, || async {
         let (_, op) = app.get(&format!("/api/v1/operations/{reference_id}")).await;
@@ -139,19 +154,7 @@ async fn applications_are_scored_in_the_background_and_after_a_cv_parse(b: Backe
     assert_eq!(op["result"]["evaluations"][0]["application_id"], app_id);
 
     // A CV arrives: parsed, merged, and the application re-scored with evidence from the CV.
-    let res = app
-        .req(
-            Method::POST,
-            &format!("/api/v1/candidates/{cand}/documents"),
-        )
-        .header("content-type", "text/plain")
-        .body(CV)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 202);
-    let accepted: Value = res.json().await.unwrap();
-    let parse_ref = accepted["reference_id"].as_str().unwrap().to_string();
+    let parse_ref = upload_cv(&app, &cand).await;
     let parsed = operation(&app, &parse_ref).await;
     assert_eq!(parsed["status"], "succeeded", "{parsed}");
     let eval_ref = parsed["result"]["evaluation_reference_id"]
@@ -506,7 +509,6 @@ async fn applications_filter_and_sort_by_their_latest_score(b: Backend) {
         json!({"first_name": "Tom", "email": "tom@example.com"}),
     )
     .await;
-    let unscored_job = job(&app, json!({"title": "Nurse"})).await;
     let a_strong = apply(&app, &strong, &job_id).await["id"]
         .as_str()
         .unwrap()
@@ -589,7 +591,6 @@ async fn applications_filter_and_sort_by_their_latest_score(b: Backend) {
         ))
         .await;
     assert_eq!(s, 400);
-    let _ = unscored_job;
 }
 
 async fn rankings_order_applicants_and_the_talent_pool(b: Backend) {
@@ -818,17 +819,7 @@ async fn seed_and_score(app: &TestApp) -> (Value, Value, Value) {
     .await;
     let a = apply(app, &cand, &job_id).await;
     let first = scored(app, a["id"].as_str().unwrap(), None).await;
-    let res = app
-        .req(
-            Method::POST,
-            &format!("/api/v1/candidates/{cand}/documents"),
-        )
-        .header("content-type", "text/plain")
-        .body(CV)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 202);
+    upload_cv(app, &cand).await;
     let after = scored(
         app,
         a["id"].as_str().unwrap(),

@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, IfMatch, Need, scopes};
 use crate::http::pagination::{ListBody, page_request};
-use crate::http::routes::{flag, score_param, with_etag};
+use crate::http::routes::{enum_param, flag, parse_enum, score_param, with_etag};
 use crate::state::AppState;
 
 crate::list_schema!(ApplicationList, Application);
@@ -56,16 +56,6 @@ pub struct ListApplicationsParams {
     sort: Option<String>,
 }
 
-fn status_of(param: &str, v: &str) -> ApiResult<ApplicationStatus> {
-    ApplicationStatus::parse(v.trim()).ok_or_else(|| {
-        let all: Vec<&str> = ApplicationStatus::ALL.iter().map(|s| s.as_str()).collect();
-        ApiError::invalid_query(
-            param,
-            format!("`{param}` must be one of {}; got `{v}`.", all.join(", ")),
-        )
-    })
-}
-
 impl ListApplicationsParams {
     fn into_query(self) -> ApiResult<ApplicationQuery> {
         let sort_text = self.sort.as_deref().unwrap_or("-created_at");
@@ -79,19 +69,24 @@ impl ListApplicationsParams {
             None => vec![],
             Some(list) => list
                 .split(',')
-                .map(|s| status_of("status", s))
+                .map(|s| {
+                    parse_enum(
+                        "status",
+                        s.trim(),
+                        ApplicationStatus::parse,
+                        ApplicationStatus::ALL,
+                        ApplicationStatus::as_str,
+                    )
+                })
                 .collect::<ApiResult<Vec<_>>>()?,
         };
-        let source = match self.source.as_deref() {
-            None => None,
-            Some(s) => Some(ApplicationSource::parse(s).ok_or_else(|| {
-                let all: Vec<&str> = ApplicationSource::ALL.iter().map(|s| s.as_str()).collect();
-                ApiError::invalid_query(
-                    "source",
-                    format!("`source` must be one of {}; got `{s}`.", all.join(", ")),
-                )
-            })?),
-        };
+        let source = enum_param(
+            "source",
+            self.source.as_deref(),
+            ApplicationSource::parse,
+            ApplicationSource::ALL,
+            ApplicationSource::as_str,
+        )?;
         let bands = match self.band.as_deref() {
             None => vec![],
             Some(list) => list

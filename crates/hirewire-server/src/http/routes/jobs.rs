@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ActionJson, ApiJson, ApiQuery, IfMatch, Need, scopes};
 use crate::http::pagination::{ListBody, page_request};
-use crate::http::routes::{EmptyBody, flag, with_etag};
+use crate::http::routes::{EmptyBody, enum_param, flag, parse_enum, with_etag};
 use crate::state::AppState;
 
 crate::list_schema!(JobList, Job);
@@ -52,37 +52,6 @@ pub struct ListJobsParams {
     /// `created_at`, `updated_at` or `title`; a leading `-` sorts descending. Default `-created_at`.
     #[param(pattern = "^-?(created_at|updated_at|title)$")]
     sort: Option<String>,
-}
-
-fn parse_enum<T: Copy>(
-    param: &str,
-    v: &str,
-    parse: fn(&str) -> Option<T>,
-    all: &[T],
-    name: fn(T) -> &'static str,
-) -> ApiResult<T> {
-    parse(v).ok_or_else(|| {
-        let allowed: Vec<&str> = all.iter().map(|t| name(*t)).collect();
-        ApiError::invalid_query(
-            param,
-            format!(
-                "`{param}` must be one of {}; got `{v}`.",
-                allowed.join(", ")
-            ),
-        )
-    })
-}
-
-fn enum_param<T: Copy>(
-    param: &str,
-    value: Option<&str>,
-    parse: fn(&str) -> Option<T>,
-    all: &[T],
-    name: fn(T) -> &'static str,
-) -> ApiResult<Option<T>> {
-    value
-        .map(|v| parse_enum(param, v, parse, all, name))
-        .transpose()
 }
 
 impl ListJobsParams {

@@ -60,3 +60,36 @@ pub fn score_param(param: &str, v: Option<&str>) -> crate::http::error::ApiResul
         },
     }
 }
+
+/// Parses a query parameter naming one of a closed set (400 listing the set otherwise).
+pub fn parse_enum<T: Copy>(
+    param: &str,
+    v: &str,
+    parse: fn(&str) -> Option<T>,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> crate::http::error::ApiResult<T> {
+    parse(v).ok_or_else(|| {
+        let allowed: Vec<&str> = all.iter().map(|t| name(*t)).collect();
+        crate::http::error::ApiError::invalid_query(
+            param,
+            format!(
+                "`{param}` must be one of {}; got `{v}`.",
+                allowed.join(", ")
+            ),
+        )
+    })
+}
+
+/// [`parse_enum`] for an optional parameter.
+pub fn enum_param<T: Copy>(
+    param: &str,
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> crate::http::error::ApiResult<Option<T>> {
+    value
+        .map(|v| parse_enum(param, v, parse, all, name))
+        .transpose()
+}

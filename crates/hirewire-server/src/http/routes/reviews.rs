@@ -15,7 +15,7 @@ use utoipa::IntoParams;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, IfMatch, Need, scopes};
 use crate::http::pagination::{ListBody, page_request};
-use crate::http::routes::{flag, with_etag};
+use crate::http::routes::{enum_param, flag, with_etag};
 use crate::state::AppState;
 
 crate::list_schema!(ReviewList, Review);
@@ -45,28 +45,6 @@ pub struct ListReviewsParams {
     job_id: Option<String>,
 }
 
-fn one_of<T: Copy>(
-    param: &str,
-    value: Option<&str>,
-    all: &[T],
-    name: fn(T) -> &'static str,
-) -> ApiResult<Option<T>> {
-    let Some(v) = value else {
-        return Ok(None);
-    };
-    all.iter()
-        .copied()
-        .find(|t| name(*t) == v)
-        .map(Some)
-        .ok_or_else(|| {
-            let names: Vec<&str> = all.iter().map(|t| name(*t)).collect();
-            ApiError::invalid_query(
-                param,
-                format!("`{param}` must be one of {}; got `{v}`.", names.join(", ")),
-            )
-        })
-}
-
 fn review_id(id: &str) -> ApiResult<&str> {
     if has_shape(prefix::REVIEW, id) {
         Ok(id)
@@ -84,15 +62,17 @@ pub async fn list_reviews(
     ApiQuery(params): ApiQuery<ListReviewsParams>,
 ) -> ApiResult<Json<ListBody<Review>>> {
     let query = ReviewQuery {
-        status: one_of(
+        status: enum_param(
             "status",
             params.status.as_deref(),
+            ReviewStatus::parse,
             ReviewStatus::ALL,
             ReviewStatus::as_str,
         )?,
-        kind: one_of(
+        kind: enum_param(
             "kind",
             params.kind.as_deref(),
+            ReviewKind::parse,
             ReviewKind::ALL,
             ReviewKind::as_str,
         )?,
