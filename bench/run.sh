@@ -8,7 +8,8 @@
 #   hirewire on SQLite (a fresh temporary file) and on PostgreSQL (a fresh schema):
 #     start to ready, idle RSS, then GET /api/v1/jobs/{id} and POST /api/v1/jobs with an API
 #     key, rate limits on (set huge) and audit on (the default);
-#   ceiling-probe (crates/hirewire-bench): GET /bare and GET /sqlite/{id}.
+#   ceiling-probe (crates/hirewire-bench): GET /bare, GET /sqlite/{id} (sqlx) and
+#   GET /sqlite-inline/{id} (rusqlite on the calling thread, as Hirewire reads by id).
 # Then a summary of medians over the runs. Raw outputs go to bench/results/<UTC time>/.
 #
 # Settings (environment):
@@ -277,6 +278,7 @@ run_ceiling() {
   call 200 "$base/sqlite/$PROBE_ID" >/dev/null
   bench "$run" ceiling-bare "$base/bare"
   bench "$run" ceiling-sqlite "$base/sqlite/$PROBE_ID"
+  bench "$run" ceiling-sqlite-inline "$base/sqlite-inline/$PROBE_ID"
   stop_server
 }
 
@@ -338,6 +340,7 @@ meets() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { if (v == "n/a") print "-";
   row hirewire-postgres-post "hirewire POST job, PostgreSQL" - -
   row ceiling-bare "ceiling: bare axum" - -
   row ceiling-sqlite "ceiling: axum + sqlx SQLite" - -
+  row ceiling-sqlite-inline "ceiling: axum + inline SQLite" - -
   echo
   printf '%-30s %12s %10s  %s\n' server "ready ms" "idle MB" target
   for name in hirewire-sqlite hirewire-postgres ceiling-probe; do
@@ -356,10 +359,12 @@ meets() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { if (v == "n/a") print "-";
   hw=$(col "$METRICS" hirewire-sqlite-get 3 | median)
   ceil=$(col "$METRICS" ceiling-sqlite 3 | median)
   bare=$(col "$METRICS" ceiling-bare 3 | median)
+  inline=$(col "$METRICS" ceiling-sqlite-inline 3 | median)
   if [[ $hw != n/a && $ceil != n/a ]]; then
-    awk -v h="$hw" -v c="$ceil" -v b="$bare" 'BEGIN {
-      printf "ratio hirewire GET (SQLite) / SQLite ceiling: %.2f\n", h / c
-      if (b != "n/a" && b > 0) printf "ratio hirewire GET (SQLite) / bare axum:      %.2f\n", h / b
+    awk -v h="$hw" -v c="$ceil" -v b="$bare" -v i="$inline" 'BEGIN {
+      printf "ratio hirewire GET (SQLite) / sqlx SQLite ceiling:   %.2f\n", h / c
+      if (i != "n/a" && i > 0) printf "ratio hirewire GET (SQLite) / inline SQLite ceiling: %.2f\n", h / i
+      if (b != "n/a" && b > 0) printf "ratio hirewire GET (SQLite) / bare axum:            %.2f\n", h / b
     }'
   fi
   echo "errors = non-2xx answers + socket errors, summed over runs; raw output in ${RESULTS#"$ROOT"/}/"

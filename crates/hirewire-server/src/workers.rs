@@ -117,8 +117,8 @@ impl Workers {
         handles.push(crate::parsing::start(&state, rx.clone()));
         handles.push(crate::imports::start(&state, rx.clone()));
         handles.push(crate::scoring::start(&state, rx.clone()));
-        // Built on first use otherwise, which would slow the first search or parse by ~50 ms.
-        tokio::task::spawn_blocking(|| hirewire_taxonomy::Taxonomy::global().prepare());
+        // The skills taxonomy is built on first use (~50 ms, ~12 MB), not here: a server that
+        // never parses or searches keeps its idle memory small.
         state.workers_running.store(true, Ordering::Relaxed);
         Workers {
             stop,

@@ -5,44 +5,42 @@ use hirewire_core::model::{AuditEvent, AuditKind, AuditQuery};
 use hirewire_core::page::{Cursor, Page, SortValue};
 use hirewire_core::store::{AuditStore, StoreResult};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Executor, QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row, Sqlite};
 
 use crate::SqliteStore;
 use crate::rows::{OrStore, RowExt, push_keyset, ts};
 
-pub(crate) async fn insert<'e, E: Executor<'e, Database = Sqlite>>(
-    exec: E,
-    e: &AuditEvent,
-) -> StoreResult<()> {
-    sqlx::query(
+/// Writes one audit record, inline (see `inline`).
+pub(crate) fn insert(db: &rusqlite::Connection, e: &AuditEvent) -> StoreResult<()> {
+    crate::inline::exec(
+        db,
         "INSERT INTO audit_events (id, tenant_id, kind, action, occurred_at, actor_key_id, attributed_user_id, client_id, request_id, trace_id, \
          method, route, path, status, ip, user_agent, duration_ms, entity_type, entity_id, revision_before, revision_after) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-    )
-    .bind(&e.id)
-    .bind(&e.tenant_id)
-    .bind(e.kind.as_str())
-    .bind(&e.action)
-    .bind(ts(&e.occurred_at))
-    .bind(&e.actor_key_id)
-    .bind(&e.attributed_user_id)
-    .bind(&e.client_id)
-    .bind(&e.request_id)
-    .bind(&e.trace_id)
-    .bind(&e.method)
-    .bind(&e.route)
-    .bind(&e.path)
-    .bind(e.status)
-    .bind(&e.ip)
-    .bind(&e.user_agent)
-    .bind(e.duration_ms)
-    .bind(&e.entity_type)
-    .bind(&e.entity_id)
-    .bind(e.revision_before)
-    .bind(e.revision_after)
-    .execute(exec)
-    .await
-    .or_store()?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+        rusqlite::params![
+            e.id,
+            e.tenant_id,
+            e.kind.as_str(),
+            e.action,
+            ts(&e.occurred_at),
+            e.actor_key_id,
+            e.attributed_user_id,
+            e.client_id,
+            e.request_id,
+            e.trace_id,
+            e.method,
+            e.route,
+            e.path,
+            e.status,
+            e.ip,
+            e.user_agent,
+            e.duration_ms,
+            e.entity_type,
+            e.entity_id,
+            e.revision_before,
+            e.revision_after,
+        ],
+    )?;
     Ok(())
 }
 
@@ -145,7 +143,8 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &AuditQuery) 
 impl AuditStore for SqliteStore {
     async fn insert_audit_events(&self, events: &[AuditEvent]) -> StoreResult<()> {
         // Many rows per statement: call records arrive by the thousand under load.
-        let mut tx = self.write.begin().await.or_store()?;
+        let mut w = self.write.take().await;
+        let mut tx = sqlx::Connection::begin(w.sqlx()?).await.or_store()?;
         insert_many(&mut tx, events).await?;
         tx.commit().await.or_store()
     }

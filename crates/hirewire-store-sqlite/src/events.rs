@@ -3,12 +3,11 @@
 use async_trait::async_trait;
 use hirewire_core::event::Event;
 use hirewire_core::store::{EventStore, StoreResult};
-use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
 use crate::rows::{OrStore, RowExt};
 
-pub(crate) fn event_from_row(r: &SqliteRow) -> StoreResult<Event> {
+pub(crate) fn event_from_row(r: &impl RowExt) -> StoreResult<Event> {
     let event = Event {
         id: r.text("id")?,
         event_type: r.text("event_type")?,

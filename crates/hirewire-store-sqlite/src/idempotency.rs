@@ -18,7 +18,10 @@ impl IdempotencyStore for SqliteStore {
         now: DateTime<Utc>,
         ttl_secs: i64,
     ) -> StoreResult<IdempotencyClaim> {
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await.or_store()?;
+        let mut w = self.write.take().await;
+        let mut tx = sqlx::Connection::begin_with(w.sqlx()?, "BEGIN IMMEDIATE")
+            .await
+            .or_store()?;
         let row =
             sqlx::query("SELECT * FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2")
                 .bind(tenant_id)
@@ -70,21 +73,21 @@ impl IdempotencyStore for SqliteStore {
             .bind(key)
             .bind(i64::from(response.status))
             .bind(&response.body)
-            .execute(&self.write)
+            .execute(self.write.take().await.sqlx()?)
             .await
             .or_store()?;
         Ok(())
     }
 
     async fn release_idempotency_key(&self, tenant_id: &str, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2 AND status_code IS NULL").bind(tenant_id).bind(key).execute(&self.write).await.or_store()?;
+        sqlx::query("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2 AND status_code IS NULL").bind(tenant_id).bind(key).execute(self.write.take().await.sqlx()?).await.or_store()?;
         Ok(())
     }
 
     async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(ts(&before))
-            .execute(&self.write)
+            .execute(self.write.take().await.sqlx()?)
             .await
             .or_store()?;
         Ok(done.rows_affected())

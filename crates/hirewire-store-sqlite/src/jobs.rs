@@ -4,13 +4,12 @@ use async_trait::async_trait;
 use hirewire_core::model::{ApplyMethod, EmploymentType, Job, JobQuery, JobStatus, RemoteType};
 use hirewire_core::page::Page;
 use hirewire_core::store::{JobStore, StoreResult};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
 use crate::SqliteStore;
 use crate::rows::{OrStore, RowExt, push_keyset};
 
-pub(crate) fn job_from_row(r: &SqliteRow) -> StoreResult<Job> {
+pub(crate) fn job_from_row(r: &impl RowExt) -> StoreResult<Job> {
     Ok(Job {
         id: r.text("id")?,
         title: r.text("title")?,
@@ -24,7 +23,7 @@ pub(crate) fn job_from_row(r: &SqliteRow) -> StoreResult<Job> {
         apply_email: r.text_opt("apply_email")?,
         apply_url: r.text_opt("apply_url")?,
         skills: r.json("skills")?,
-        min_experience_years: r.try_get("min_experience_years").or_store()?,
+        min_experience_years: r.float_opt("min_experience_years")?,
         scoring_weights: r.json_opt("scoring_weights")?,
         status: r.parsed("status", JobStatus::parse)?,
         posted_at: r.time_opt("posted_at")?,
@@ -67,13 +66,14 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &JobQuery) {
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn job(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Job>> {
-        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2")
-            .bind(id)
-            .bind(tenant_id)
-            .fetch_optional(&self.read)
-            .await
-            .or_store()?;
-        row.as_ref().map(job_from_row).transpose()
+        self.readers.read(|c| {
+            crate::inline::one(
+                c,
+                "SELECT * FROM jobs WHERE id = ?1 AND tenant_id = ?2",
+                (id, tenant_id),
+                |r| job_from_row(r),
+            )
+        })
     }
 
     async fn list_jobs(&self, tenant_id: &str, q: &JobQuery) -> StoreResult<Page<Job>> {

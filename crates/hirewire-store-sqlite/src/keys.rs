@@ -6,12 +6,11 @@ use hirewire_core::model::{ApiKey, KeyQuery, KeyStatus, StoredKey};
 use hirewire_core::page::{Cursor, Page, SortValue};
 use hirewire_core::store::{KeyStore, StoreResult};
 use sqlx::QueryBuilder;
-use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
 use crate::rows::{OrStore, RowExt, push_keyset, ts};
 
-pub(crate) fn key_from_row(r: &SqliteRow) -> StoreResult<StoredKey> {
+pub(crate) fn key_from_row(r: &impl RowExt) -> StoreResult<StoredKey> {
     Ok(StoredKey {
         tenant_id: r.text("tenant_id")?,
         hash: r.text("hash")?,
@@ -37,13 +36,14 @@ pub(crate) fn key_from_row(r: &SqliteRow) -> StoreResult<StoredKey> {
 #[async_trait]
 impl KeyStore for SqliteStore {
     async fn key_by_hash(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<StoredKey>> {
-        let row = sqlx::query("SELECT * FROM api_keys WHERE hash = $1 OR (previous_hash = $1 AND previous_secret_expires_at > $2) LIMIT 1")
-            .bind(hash)
-            .bind(ts(&now))
-            .fetch_optional(&self.read)
-            .await
-            .or_store()?;
-        row.as_ref().map(key_from_row).transpose()
+        self.readers.read(|c| {
+            crate::inline::one(
+                c,
+                "SELECT * FROM api_keys WHERE hash = ?1 OR (previous_hash = ?1 AND previous_secret_expires_at > ?2) LIMIT 1",
+                (hash, ts(&now)),
+                |r| key_from_row(r),
+            )
+        })
     }
 
     async fn key(&self, tenant_id: Option<&str>, id: &str) -> StoreResult<Option<StoredKey>> {
@@ -91,7 +91,8 @@ impl KeyStore for SqliteStore {
     }
 
     async fn touch_keys(&self, uses: &[(String, DateTime<Utc>)]) -> StoreResult<()> {
-        let mut tx = self.write.begin().await.or_store()?;
+        let mut w = self.write.take().await;
+        let mut tx = sqlx::Connection::begin(w.sqlx()?).await.or_store()?;
         for (id, at) in uses {
             sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)")
                 .bind(id)

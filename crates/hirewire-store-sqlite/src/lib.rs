@@ -12,14 +12,17 @@ mod candidates;
 mod evaluations;
 mod events;
 mod idempotency;
+mod inline;
 mod jobs;
 mod keys;
 mod rows;
 mod tenants;
 mod tx;
 mod webhooks;
+mod writer;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -37,7 +40,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone)]
 pub struct SqliteStore {
     read: SqlitePool,
-    write: SqlitePool,
+    write: writer::Writer,
+    /// Reads by id, run on the calling thread (see `inline`).
+    readers: Arc<inline::Readers>,
 }
 
 impl SqliteStore {
@@ -52,27 +57,31 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-16000");
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .connect_with(options.clone())
-            .await
-            .or_store()?;
+        let write = writer::Writer::new(sqlx::ConnectOptions::connect(&options).await.or_store()?);
         let readers = std::thread::available_parallelism()
             .map_or(4, |n| n.get() * 2)
             .max(4) as u32;
+        // No liveness check when a connection is taken from the pool: for a file it is a
+        // round trip to the connection's thread that can only ever succeed.
         let read = SqlitePoolOptions::new()
             .max_connections(readers)
             .min_connections(1)
-            .connect_with(options.read_only(true))
+            .test_before_acquire(false)
+            .connect_with(options.clone().read_only(true))
             .await
             .or_store()?;
-        Ok(Self { read, write })
+        let readers = Arc::new(inline::Readers::new(options.get_filename().to_path_buf()));
+        Ok(Self {
+            read,
+            write,
+            readers,
+        })
     }
 
     /// Applies the migrations that have not run yet.
     pub async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.write).await.or_store()
+        let mut w = self.write.take().await;
+        MIGRATOR.run(w.sqlx()?).await.or_store()
     }
 
     /// Whether every migration of this build has been applied.
@@ -88,15 +97,14 @@ impl SqliteStore {
     /// Closes every connection.
     pub async fn close(&self) {
         self.read.close().await;
-        self.write.close().await;
+        self.write.take().await.close().await;
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
-        let tx = self.write.begin_with("BEGIN IMMEDIATE").await.or_store()?;
-        Ok(Box::new(tx::SqliteTx { tx }))
+        Ok(Box::new(tx::SqliteTx::begin(&self.write).await?))
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -114,13 +122,10 @@ impl Store for SqliteStore {
         // Keeps the planner's statistics current (SQLite gathers none by itself), so that a
         // search starts from its full-text match rather than from every candidate. Usually a
         // no-op; `analysis_limit` bounds the work when it is not.
-        sqlx::query("PRAGMA analysis_limit = 400")
-            .execute(&self.write)
-            .await
-            .or_store()?;
-        sqlx::query("PRAGMA optimize")
-            .execute(&self.write)
-            .await
+        let mut w = self.write.take().await;
+        w.inline()
+            .await?
+            .execute_batch("PRAGMA analysis_limit = 400; PRAGMA optimize;")
             .or_store()?;
         Ok(())
     }

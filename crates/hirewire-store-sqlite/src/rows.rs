@@ -33,28 +33,17 @@ fn parse_ts(s: &str) -> StoreResult<DateTime<Utc>> {
         .or_store()
 }
 
-/// Typed reads from a row, with the conversions our columns need.
+/// Typed reads from a row, with the conversions our columns need. Implemented for sqlx's rows
+/// and for rusqlite's (the statements that run inline, see `inline`), so that one mapping
+/// function per table serves both.
 pub(crate) trait RowExt {
-    fn text(&self, col: &str) -> StoreResult<String>;
     fn text_opt(&self, col: &str) -> StoreResult<Option<String>>;
     fn int(&self, col: &str) -> StoreResult<i64>;
-    fn time(&self, col: &str) -> StoreResult<DateTime<Utc>>;
-    fn time_opt(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>>;
-    fn json<T: DeserializeOwned>(&self, col: &str) -> StoreResult<T>;
-    fn json_opt<T: DeserializeOwned>(&self, col: &str) -> StoreResult<Option<T>>;
-    fn parsed<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T>;
-    fn parsed_opt<T>(&self, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<Option<T>>;
-}
+    fn float_opt(&self, col: &str) -> StoreResult<Option<f64>>;
 
-impl RowExt for SqliteRow {
     fn text(&self, col: &str) -> StoreResult<String> {
-        self.try_get(col).or_store()
-    }
-    fn text_opt(&self, col: &str) -> StoreResult<Option<String>> {
-        self.try_get(col).or_store()
-    }
-    fn int(&self, col: &str) -> StoreResult<i64> {
-        self.try_get(col).or_store()
+        self.text_opt(col)?
+            .ok_or_else(|| StoreError(format!("unexpected NULL in column {col}")))
     }
     fn time(&self, col: &str) -> StoreResult<DateTime<Utc>> {
         parse_ts(&self.text(col)?)
@@ -82,6 +71,21 @@ impl RowExt for SqliteRow {
                 .map(Some)
                 .ok_or_else(|| StoreError(format!("unexpected value `{s}` in column {col}"))),
         }
+    }
+}
+
+impl RowExt for SqliteRow {
+    fn text(&self, col: &str) -> StoreResult<String> {
+        self.try_get(col).or_store()
+    }
+    fn text_opt(&self, col: &str) -> StoreResult<Option<String>> {
+        self.try_get(col).or_store()
+    }
+    fn int(&self, col: &str) -> StoreResult<i64> {
+        self.try_get(col).or_store()
+    }
+    fn float_opt(&self, col: &str) -> StoreResult<Option<f64>> {
+        self.try_get(col).or_store()
     }
 }
 

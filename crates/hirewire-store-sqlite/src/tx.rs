@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hirewire_core::StoreError;
 use hirewire_core::event::Event;
 use hirewire_core::model::application::Application;
 use hirewire_core::model::evaluation::{Evaluation, EvaluationSummary, Review, ReviewKind};
@@ -10,7 +11,11 @@ use hirewire_core::model::{
     OperationKind, StoredDelivery, StoredKey, StoredOperation, StoredSubscription, Tenant,
 };
 use hirewire_core::store::{StoreResult, Tx, WriteOutcome};
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use tokio::sync::OwnedMutexGuard;
+
+use crate::inline::{all, exec, one};
+use crate::writer::{Writer, WriterConn};
 
 use crate::candidates::{self, candidate_from_row};
 use crate::evaluations;
@@ -22,8 +27,68 @@ use crate::webhooks::{delivery_from_row, subscription_from_row};
 
 /// A `BEGIN IMMEDIATE` transaction on the writer connection. SQLite admits one writer, so
 /// every row read here stays as read until commit: no row locks are needed.
+///
+/// The hot statements (beginning, committing, the writes every change makes: its row, its
+/// outbox event, its audit record; and the dispatcher's) run inline (see `inline`); the others
+/// go through sqlx on the same connection, in the same transaction.
 pub(crate) struct SqliteTx {
-    pub(crate) tx: Transaction<'static, Sqlite>,
+    /// Always present until `Drop` hands it to the rollback.
+    w: Option<OwnedMutexGuard<WriterConn>>,
+    finished: bool,
+}
+
+impl SqliteTx {
+    /// Takes the writer connection and begins.
+    pub(crate) async fn begin(writer: &Writer) -> StoreResult<Self> {
+        let mut w = writer.take().await;
+        w.inline()
+            .await?
+            .execute_batch("BEGIN IMMEDIATE")
+            .or_store()?;
+        Ok(SqliteTx {
+            w: Some(w),
+            finished: false,
+        })
+    }
+
+    fn writer(&mut self) -> StoreResult<&mut WriterConn> {
+        self.w
+            .as_deref_mut()
+            .ok_or_else(|| StoreError("the transaction has ended".into()))
+    }
+
+    fn sqlx(&mut self) -> StoreResult<&mut SqliteConnection> {
+        self.writer()?.sqlx()
+    }
+
+    async fn inline(&mut self) -> StoreResult<&rusqlite::Connection> {
+        self.writer()?.inline().await
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        let Some(mut w) = self.w.take() else {
+            return;
+        };
+        if self.finished {
+            return;
+        }
+        if let Some(db) = w.inline_now() {
+            let _ = db.execute_batch("ROLLBACK");
+            return;
+        }
+        // The handle is with sqlx's thread: roll back through it, holding the writer until
+        // that is done so that the next writer finds no transaction open.
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        rt.spawn(async move {
+            if let Ok(conn) = w.sqlx() {
+                let _ = sqlx::query("ROLLBACK").execute(conn).await;
+            }
+        });
+    }
 }
 
 fn json(v: &impl serde::Serialize) -> String {
@@ -62,7 +127,7 @@ impl Tx for SqliteTx {
             .bind(t.credits)
             .bind(i64::from(t.require_key_approval))
             .bind(ts(&t.created_at))
-            .execute(&mut *self.tx)
+            .execute(self.sqlx()?)
             .await
             .or_store()?;
         Ok(())
@@ -72,7 +137,7 @@ impl Tx for SqliteTx {
         let done =
             sqlx::query("UPDATE tenants SET credits = credits - 1 WHERE id = $1 AND credits > 0")
                 .bind(tenant_id)
-                .execute(&mut *self.tx)
+                .execute(self.sqlx()?)
                 .await
                 .or_store()?;
         Ok(done.rows_affected() == 1)
@@ -100,7 +165,7 @@ impl Tx for SqliteTx {
         .bind(ts(&k.updated_at))
         .bind(&s.hash)
         .bind(&s.previous_hash)
-        .execute(&mut *self.tx)
+        .execute(self.sqlx()?)
         .await
         .or_store()?;
         Ok(())
@@ -110,7 +175,7 @@ impl Tx for SqliteTx {
         let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1 AND tenant_id = $2")
             .bind(id)
             .bind(tenant_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.sqlx()?)
             .await
             .or_store()?;
         row.as_ref().map(key_from_row).transpose()
@@ -133,27 +198,44 @@ impl Tx for SqliteTx {
         .bind(ts(&k.updated_at))
         .bind(&s.hash)
         .bind(&s.previous_hash)
-        .execute(&mut *self.tx)
+        .execute(self.sqlx()?)
         .await
         .or_store()?;
         Ok(())
     }
 
     async fn insert_job(&mut self, tenant_id: &str, j: &Job) -> StoreResult<()> {
-        let q = sqlx::query(
+        let db = self.inline().await?;
+        exec(
+            db,
             "INSERT INTO jobs (id, tenant_id, title, reference, description, city, country, employment_type, remote_type, apply_method, apply_email, \
              apply_url, skills, min_experience_years, status, posted_at, expires_at, closed_at, revision, created_at, updated_at, scoring_weights) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
-        )
-        .bind(&j.id)
-        .bind(tenant_id);
-        bind_job_fields(q, j)
-            .bind(ts(&j.created_at))
-            .bind(ts(&j.updated_at))
-            .bind(j.scoring_weights.as_ref().map(json))
-            .execute(&mut *self.tx)
-            .await
-            .or_store()?;
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+            rusqlite::params![
+                j.id,
+                tenant_id,
+                j.title,
+                j.reference,
+                j.description,
+                j.city,
+                j.country,
+                j.employment_type.map(|v| v.as_str()),
+                j.remote_type.map(|v| v.as_str()),
+                j.apply_method.map(|v| v.as_str()),
+                j.apply_email,
+                j.apply_url,
+                json(&j.skills),
+                j.min_experience_years,
+                j.status.as_str(),
+                ts_opt(&j.posted_at),
+                ts_opt(&j.expires_at),
+                ts_opt(&j.closed_at),
+                j.revision,
+                ts(&j.created_at),
+                ts(&j.updated_at),
+                j.scoring_weights.as_ref().map(json),
+            ],
+        )?;
         Ok(())
     }
 
@@ -161,7 +243,7 @@ impl Tx for SqliteTx {
         let row = sqlx::query("SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2")
             .bind(id)
             .bind(tenant_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.sqlx()?)
             .await
             .or_store()?;
         row.as_ref().map(job_from_row).transpose()
@@ -184,7 +266,7 @@ impl Tx for SqliteTx {
             .bind(ts(&j.updated_at))
             .bind(previous_revision)
             .bind(j.scoring_weights.as_ref().map(json))
-            .execute(&mut *self.tx)
+            .execute(self.sqlx()?)
             .await
             .or_store()?;
         Ok(done.rows_affected() == 1)
@@ -198,7 +280,7 @@ impl Tx for SqliteTx {
         let rows = sqlx::query("SELECT * FROM jobs WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
             .bind(ts(&now))
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.sqlx()?)
             .await
             .or_store()?;
         rows.iter()
@@ -212,7 +294,7 @@ impl Tx for SqliteTx {
         c: &Candidate,
         keys: &CandidateKeys,
     ) -> StoreResult<WriteOutcome> {
-        candidates::insert(&mut self.tx, tenant_id, c, keys).await
+        candidates::insert(self.sqlx()?, tenant_id, c, keys).await
     }
 
     async fn insert_candidates(
@@ -220,7 +302,7 @@ impl Tx for SqliteTx {
         tenant_id: &str,
         rows: &[(Candidate, CandidateKeys)],
     ) -> StoreResult<WriteOutcome> {
-        candidates::insert_many(&mut self.tx, tenant_id, rows).await
+        candidates::insert_many(self.sqlx()?, tenant_id, rows).await
     }
 
     async fn taken_identities(
@@ -229,7 +311,7 @@ impl Tx for SqliteTx {
         email_keys: &[String],
         external_ids: &[ExternalId],
     ) -> StoreResult<(Vec<String>, Vec<ExternalId>)> {
-        candidates::taken_identities(&mut self.tx, tenant_id, email_keys, external_ids).await
+        candidates::taken_identities(self.sqlx()?, tenant_id, email_keys, external_ids).await
     }
 
     async fn append_events(&mut self, events: &[Event]) -> StoreResult<()> {
@@ -249,13 +331,13 @@ impl Tx for SqliteTx {
                     .push_bind(e.trace_id.clone())
                     .push_bind(e.subscription_id.clone());
             });
-            qb.build().execute(&mut *self.tx).await.or_store()?;
+            qb.build().execute(self.sqlx()?).await.or_store()?;
         }
         Ok(())
     }
 
     async fn record_changes(&mut self, changes: &[AuditEvent]) -> StoreResult<()> {
-        crate::audit::insert_many(&mut self.tx, changes).await
+        crate::audit::insert_many(self.sqlx()?, changes).await
     }
 
     async fn lock_candidate(
@@ -266,7 +348,7 @@ impl Tx for SqliteTx {
         let row = sqlx::query("SELECT * FROM candidates WHERE id = $1 AND tenant_id = $2")
             .bind(id)
             .bind(tenant_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.sqlx()?)
             .await
             .or_store()?;
         row.as_ref().map(candidate_from_row).transpose()
@@ -279,7 +361,7 @@ impl Tx for SqliteTx {
         keys: &CandidateKeys,
         previous_revision: i64,
     ) -> StoreResult<WriteOutcome> {
-        candidates::update(&mut self.tx, tenant_id, c, keys, previous_revision).await
+        candidates::update(self.sqlx()?, tenant_id, c, keys, previous_revision).await
     }
 
     async fn find_candidate(
@@ -289,11 +371,11 @@ impl Tx for SqliteTx {
         external_ids: &[ExternalId],
         except_id: Option<&str>,
     ) -> StoreResult<Option<String>> {
-        candidates::find(&mut self.tx, tenant_id, email_key, external_ids, except_id).await
+        candidates::find(self.sqlx()?, tenant_id, email_key, external_ids, except_id).await
     }
 
     async fn erase_candidate(&mut self, tenant_id: &str, id: &str) -> StoreResult<()> {
-        candidates::erase(&mut self.tx, tenant_id, id).await
+        candidates::erase(self.sqlx()?, tenant_id, id).await
     }
 
     async fn insert_application(
@@ -301,7 +383,7 @@ impl Tx for SqliteTx {
         tenant_id: &str,
         a: &Application,
     ) -> StoreResult<WriteOutcome> {
-        crate::applications::insert(&mut self.tx, tenant_id, a).await
+        crate::applications::insert(self.sqlx()?, tenant_id, a).await
     }
 
     async fn lock_application(
@@ -309,7 +391,7 @@ impl Tx for SqliteTx {
         tenant_id: &str,
         id: &str,
     ) -> StoreResult<Option<Application>> {
-        crate::applications::lock(&mut self.tx, tenant_id, id).await
+        crate::applications::lock(self.sqlx()?, tenant_id, id).await
     }
 
     async fn update_application(
@@ -318,7 +400,7 @@ impl Tx for SqliteTx {
         a: &Application,
         previous_revision: i64,
     ) -> StoreResult<bool> {
-        crate::applications::update(&mut self.tx, tenant_id, a, previous_revision).await
+        crate::applications::update(self.sqlx()?, tenant_id, a, previous_revision).await
     }
 
     async fn find_application(
@@ -327,7 +409,7 @@ impl Tx for SqliteTx {
         candidate_id: &str,
         job_id: &str,
     ) -> StoreResult<Option<String>> {
-        crate::applications::find(&mut self.tx, tenant_id, candidate_id, job_id).await
+        crate::applications::find(self.sqlx()?, tenant_id, candidate_id, job_id).await
     }
 
     async fn set_application_evaluation(
@@ -336,7 +418,7 @@ impl Tx for SqliteTx {
         application_id: &str,
         summary: &EvaluationSummary,
     ) -> StoreResult<()> {
-        evaluations::set_application_evaluation(&mut self.tx, tenant_id, application_id, summary)
+        evaluations::set_application_evaluation(self.sqlx()?, tenant_id, application_id, summary)
             .await
     }
 
@@ -347,7 +429,7 @@ impl Tx for SqliteTx {
         reference_id: &str,
     ) -> StoreResult<u64> {
         evaluations::mark_applications_for_evaluation(
-            &mut self.tx,
+            self.sqlx()?,
             tenant_id,
             candidate_id,
             reference_id,
@@ -356,7 +438,7 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_evaluation(&mut self, tenant_id: &str, e: &Evaluation) -> StoreResult<()> {
-        evaluations::insert_evaluation(&mut self.tx, tenant_id, e).await
+        evaluations::insert_evaluation(self.sqlx()?, tenant_id, e).await
     }
 
     async fn lock_open_review(
@@ -366,15 +448,15 @@ impl Tx for SqliteTx {
         candidate_id: &str,
         job_id: &str,
     ) -> StoreResult<Option<Review>> {
-        evaluations::lock_open_review(&mut self.tx, tenant_id, kind, candidate_id, job_id).await
+        evaluations::lock_open_review(self.sqlx()?, tenant_id, kind, candidate_id, job_id).await
     }
 
     async fn lock_review(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Review>> {
-        evaluations::lock_review(&mut self.tx, tenant_id, id).await
+        evaluations::lock_review(self.sqlx()?, tenant_id, id).await
     }
 
     async fn insert_review(&mut self, tenant_id: &str, review: &Review) -> StoreResult<()> {
-        evaluations::insert_review(&mut self.tx, tenant_id, review).await
+        evaluations::insert_review(self.sqlx()?, tenant_id, review).await
     }
 
     async fn update_review(
@@ -383,7 +465,7 @@ impl Tx for SqliteTx {
         review: &Review,
         previous_revision: i64,
     ) -> StoreResult<bool> {
-        evaluations::update_review(&mut self.tx, tenant_id, review, previous_revision).await
+        evaluations::update_review(self.sqlx()?, tenant_id, review, previous_revision).await
     }
 
     async fn insert_document(
@@ -392,11 +474,11 @@ impl Tx for SqliteTx {
         d: &Document,
         content: &[u8],
     ) -> StoreResult<()> {
-        candidates::insert_document(&mut self.tx, tenant_id, d, content).await
+        candidates::insert_document(self.sqlx()?, tenant_id, d, content).await
     }
 
     async fn lock_document(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Document>> {
-        candidates::lock_document(&mut self.tx, tenant_id, id).await
+        candidates::lock_document(self.sqlx()?, tenant_id, id).await
     }
 
     async fn update_document(
@@ -405,7 +487,7 @@ impl Tx for SqliteTx {
         d: &Document,
         text: Option<(&str, &str)>,
     ) -> StoreResult<()> {
-        candidates::update_document(&mut self.tx, tenant_id, d, text).await
+        candidates::update_document(self.sqlx()?, tenant_id, d, text).await
     }
 
     async fn reindex_candidate(
@@ -414,13 +496,13 @@ impl Tx for SqliteTx {
         candidate_id: &str,
         keys: &CandidateKeys,
     ) -> StoreResult<()> {
-        candidates::write_search(&mut self.tx, candidate_id, keys)
+        candidates::write_search(self.sqlx()?, candidate_id, keys)
             .await
             .or_store()
     }
 
     async fn insert_operation(&mut self, o: &StoredOperation) -> StoreResult<()> {
-        candidates::insert_operation(&mut self.tx, o).await
+        candidates::insert_operation(self.sqlx()?, o).await
     }
 
     async fn claim_operations(
@@ -430,11 +512,11 @@ impl Tx for SqliteTx {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<StoredOperation>> {
-        candidates::claim_operations(&mut self.tx, kind, now, lease_until, limit).await
+        candidates::claim_operations(self.sqlx()?, kind, now, lease_until, limit).await
     }
 
     async fn update_operation(&mut self, o: &StoredOperation) -> StoreResult<()> {
-        candidates::update_operation(&mut self.tx, o).await
+        candidates::update_operation(self.sqlx()?, o).await
     }
 
     async fn insert_import_chunk(
@@ -444,7 +526,7 @@ impl Tx for SqliteTx {
         first_row: i64,
         data: &[u8],
     ) -> StoreResult<()> {
-        candidates::insert_import_chunk(&mut self.tx, reference_id, seq, first_row, data).await
+        candidates::insert_import_chunk(self.sqlx()?, reference_id, seq, first_row, data).await
     }
 
     async fn import_chunk(
@@ -452,32 +534,36 @@ impl Tx for SqliteTx {
         reference_id: &str,
         seq: i64,
     ) -> StoreResult<Option<(i64, Vec<u8>)>> {
-        candidates::import_chunk(&mut self.tx, reference_id, seq).await
+        candidates::import_chunk(self.sqlx()?, reference_id, seq).await
     }
 
     async fn delete_import_chunks(&mut self, reference_id: &str) -> StoreResult<()> {
-        candidates::delete_import_chunks(&mut self.tx, reference_id).await
+        candidates::delete_import_chunks(self.sqlx()?, reference_id).await
     }
 
     async fn append_event(&mut self, e: &Event) -> StoreResult<()> {
-        sqlx::query("INSERT INTO events (id, tenant_id, event_type, reference_id, data, created_at, causation_id, trace_id, subscription_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(&e.id)
-            .bind(&e.tenant_id)
-            .bind(&e.event_type)
-            .bind(&e.reference_id)
-            .bind(json(&e.data))
-            .bind(ts(&e.created_at))
-            .bind(&e.causation_id)
-            .bind(&e.trace_id)
-            .bind(&e.subscription_id)
-            .execute(&mut *self.tx)
-            .await
-            .or_store()?;
+        let db = self.inline().await?;
+        exec(
+            db,
+            "INSERT INTO events (id, tenant_id, event_type, reference_id, data, created_at, causation_id, trace_id, subscription_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            rusqlite::params![
+                e.id,
+                e.tenant_id,
+                e.event_type,
+                e.reference_id,
+                json(&e.data),
+                ts(&e.created_at),
+                e.causation_id,
+                e.trace_id,
+                e.subscription_id,
+            ],
+        )?;
         Ok(())
     }
 
     async fn record_change(&mut self, change: &AuditEvent) -> StoreResult<()> {
-        crate::audit::insert(&mut *self.tx, change).await
+        crate::audit::insert(self.inline().await?, change)
     }
 
     async fn insert_subscription(&mut self, s: &StoredSubscription) -> StoreResult<()> {
@@ -505,7 +591,7 @@ impl Tx for SqliteTx {
         .bind(w.revision)
         .bind(ts(&w.created_at))
         .bind(ts(&w.updated_at))
-        .execute(&mut *self.tx)
+        .execute(self.sqlx()?)
         .await
         .or_store()?;
         Ok(())
@@ -520,7 +606,7 @@ impl Tx for SqliteTx {
             sqlx::query("SELECT * FROM webhook_subscriptions WHERE id = $1 AND tenant_id = $2")
                 .bind(id)
                 .bind(tenant_id)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.sqlx()?)
                 .await
                 .or_store()?;
         row.as_ref().map(subscription_from_row).transpose()
@@ -549,7 +635,7 @@ impl Tx for SqliteTx {
         .bind(&w.disabled_reason)
         .bind(w.revision)
         .bind(ts(&w.updated_at))
-        .execute(&mut *self.tx)
+        .execute(self.sqlx()?)
         .await
         .or_store()?;
         Ok(())
@@ -559,7 +645,7 @@ impl Tx for SqliteTx {
         sqlx::query("DELETE FROM webhook_subscriptions WHERE id = $1 AND tenant_id = $2")
             .bind(id)
             .bind(tenant_id)
-            .execute(&mut *self.tx)
+            .execute(self.sqlx()?)
             .await
             .or_store()?;
         Ok(())
@@ -571,29 +657,33 @@ impl Tx for SqliteTx {
     }
 
     async fn undispatched_events(&mut self, limit: i64) -> StoreResult<Vec<Event>> {
-        let rows =
-            sqlx::query("SELECT * FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1")
-                .bind(limit)
-                .fetch_all(&mut *self.tx)
-                .await
-                .or_store()?;
-        rows.iter().map(event_from_row).collect()
+        let db = self.inline().await?;
+        all(
+            db,
+            // Named: with statistics gathered while the table was small, the planner scans it.
+            "SELECT * FROM events INDEXED BY events_undispatched WHERE dispatched_at IS NULL ORDER BY seq LIMIT ?1",
+            [limit],
+            |r| event_from_row(r),
+        )
     }
 
     async fn active_subscriptions(
         &mut self,
         tenant_ids: &[String],
     ) -> StoreResult<Vec<StoredSubscription>> {
-        let mut qb = QueryBuilder::new(
-            "SELECT * FROM webhook_subscriptions WHERE is_active = 1 AND tenant_id IN (",
-        );
-        let mut list = qb.separated(", ");
-        for t in tenant_ids {
-            list.push_bind(t.clone());
+        if tenant_ids.is_empty() {
+            return Ok(Vec::new());
         }
-        qb.push(") ORDER BY created_at, id");
-        let rows = qb.build().fetch_all(&mut *self.tx).await.or_store()?;
-        rows.iter().map(subscription_from_row).collect()
+        let marks = vec!["?"; tenant_ids.len()].join(", ");
+        let db = self.inline().await?;
+        all(
+            db,
+            &format!(
+                "SELECT * FROM webhook_subscriptions WHERE is_active = 1 AND tenant_id IN ({marks}) ORDER BY created_at, id"
+            ),
+            rusqlite::params_from_iter(tenant_ids),
+            |r| subscription_from_row(r),
+        )
     }
 
     async fn mark_dispatched(
@@ -601,49 +691,50 @@ impl Tx for SqliteTx {
         event_ids: &[String],
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
-            .fetch_one(&mut *self.tx)
-            .await
-            .or_store()?;
+        let db = self.inline().await?;
+        let last: i64 = one(
+            db,
+            "SELECT COALESCE(MAX(position), 0) AS last FROM events",
+            [],
+            |r| r.int("last"),
+        )?
+        .unwrap_or(0);
         let now = ts(&now);
         for (i, id) in event_ids.iter().enumerate() {
-            sqlx::query("UPDATE events SET position = $2, dispatched_at = $3 WHERE id = $1")
-                .bind(id)
-                .bind(last + 1 + i as i64)
-                .bind(&now)
-                .execute(&mut *self.tx)
-                .await
-                .or_store()?;
+            exec(
+                db,
+                "UPDATE events SET position = ?2, dispatched_at = ?3 WHERE id = ?1",
+                rusqlite::params![id, last + 1 + i as i64, now],
+            )?;
         }
         Ok(())
     }
 
     async fn insert_deliveries(&mut self, deliveries: &[StoredDelivery]) -> StoreResult<()> {
-        // 15 columns a row keeps a chunk well under SQLite's limit of bound parameters.
-        for chunk in deliveries.chunks(500) {
-            let mut qb = QueryBuilder::new(
+        let db = self.inline().await?;
+        for s in deliveries {
+            let d = &s.delivery;
+            exec(
+                db,
                 "INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_type, status, attempts, next_attempt_at, \
-                 leased_until, lease_owner, last_attempt_at, last_status_code, last_error, created_at, updated_at) ",
-            );
-            qb.push_values(chunk, |mut b, s| {
-                let d = &s.delivery;
-                b.push_bind(d.id.clone())
-                    .push_bind(s.tenant_id.clone())
-                    .push_bind(d.subscription_id.clone())
-                    .push_bind(d.event_id.clone())
-                    .push_bind(d.event_type.clone())
-                    .push_bind(d.status.as_str())
-                    .push_bind(d.attempts)
-                    .push_bind(ts_opt(&d.next_attempt_at))
-                    .push_bind(None::<String>)
-                    .push_bind(None::<String>)
-                    .push_bind(ts_opt(&d.last_attempt_at))
-                    .push_bind(d.last_status_code.map(i64::from))
-                    .push_bind(d.last_error.clone())
-                    .push_bind(ts(&d.created_at))
-                    .push_bind(ts(&d.updated_at));
-            });
-            qb.build().execute(&mut *self.tx).await.or_store()?;
+                 leased_until, lease_owner, last_attempt_at, last_status_code, last_error, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL, ?9, ?10, ?11, ?12, ?13)",
+                rusqlite::params![
+                    d.id,
+                    s.tenant_id,
+                    d.subscription_id,
+                    d.event_id,
+                    d.event_type,
+                    d.status.as_str(),
+                    d.attempts,
+                    ts_opt(&d.next_attempt_at),
+                    ts_opt(&d.last_attempt_at),
+                    d.last_status_code.map(i64::from),
+                    d.last_error,
+                    ts(&d.created_at),
+                    ts(&d.updated_at),
+                ],
+            )?;
         }
         Ok(())
     }
@@ -660,7 +751,7 @@ impl Tx for SqliteTx {
         )
         .bind(ts(&now))
         .bind(limit)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.sqlx()?)
         .await
         .or_store()?;
         rows.iter()
@@ -675,7 +766,7 @@ impl Tx for SqliteTx {
         let row =
             sqlx::query("SELECT * FROM webhook_subscriptions WHERE id = $1 AND is_active = 1")
                 .bind(id)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.sqlx()?)
                 .await
                 .or_store()?;
         row.as_ref().map(subscription_from_row).transpose()
@@ -694,7 +785,7 @@ impl Tx for SqliteTx {
         .bind(subscription_id)
         .bind(owner)
         .bind(ts(&now))
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.sqlx()?)
         .await
         .or_store()
     }
@@ -718,7 +809,7 @@ impl Tx for SqliteTx {
         .bind(ts(&lease_until))
         .bind(owner)
         .bind(limit)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.sqlx()?)
         .await
         .or_store()?;
         let mut deliveries = rows
@@ -738,7 +829,7 @@ impl Tx for SqliteTx {
             list.push_bind(d.delivery.event_id.clone());
         }
         qb.push(")");
-        let events = qb.build().fetch_all(&mut *self.tx).await.or_store()?;
+        let events = qb.build().fetch_all(self.sqlx()?).await.or_store()?;
         let mut by_id = std::collections::HashMap::new();
         for r in &events {
             let e = event_from_row(r)?;
@@ -775,7 +866,7 @@ impl Tx for SqliteTx {
                     .push_bind(a.error.clone())
                     .push_bind(i64::from(a.succeeded));
             });
-            qb.build().execute(&mut *self.tx).await.or_store()?;
+            qb.build().execute(self.sqlx()?).await.or_store()?;
         }
         Ok(())
     }
@@ -795,7 +886,7 @@ impl Tx for SqliteTx {
         .bind(d.last_status_code.map(i64::from))
         .bind(&d.last_error)
         .bind(ts(&d.updated_at))
-        .execute(&mut *self.tx)
+        .execute(self.sqlx()?)
         .await
         .or_store()?;
         }
@@ -810,7 +901,7 @@ impl Tx for SqliteTx {
         let row = sqlx::query("SELECT * FROM webhook_deliveries WHERE id = $1 AND tenant_id = $2")
             .bind(id)
             .bind(tenant_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.sqlx()?)
             .await
             .or_store()?;
         row.as_ref().map(delivery_from_row).transpose()
@@ -829,13 +920,15 @@ impl Tx for SqliteTx {
         .bind(subscription_id)
         .bind(ts(&since))
         .bind(ts(&now))
-        .execute(&mut *self.tx)
+        .execute(self.sqlx()?)
         .await
         .or_store()?;
         Ok(done.rows_affected())
     }
 
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.tx.commit().await.or_store()
+    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        self.inline().await?.execute_batch("COMMIT").or_store()?;
+        self.finished = true;
+        Ok(())
     }
 }

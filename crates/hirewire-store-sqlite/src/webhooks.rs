@@ -13,7 +13,7 @@ use sqlx::sqlite::SqliteRow;
 use crate::SqliteStore;
 use crate::rows::{OrStore, RowExt, push_keyset};
 
-pub(crate) fn subscription_from_row(r: &SqliteRow) -> StoreResult<StoredSubscription> {
+pub(crate) fn subscription_from_row(r: &impl RowExt) -> StoreResult<StoredSubscription> {
     Ok(StoredSubscription {
         tenant_id: r.text("tenant_id")?,
         secret: r.text("secret")?,

@@ -7,6 +7,8 @@
 //! - `GET /sqlite/{id}` reads one row by primary key from a SQLite database in WAL mode and
 //!   answers it as JSON (404 when there is no such row). The database is created afresh at
 //!   start and seeded with 1,000 rows (ids 1–1000).
+//! - `GET /sqlite-inline/{id}` reads the same row with rusqlite on the request's own thread,
+//!   with no hand-off to a connection thread: how Hirewire's SQLite store reads by id.
 //!
 //! The read pool is sized like Hirewire's SQLite read pool (twice the cores, at least 4).
 //!
@@ -56,6 +58,59 @@ async fn bare() -> Json<Bare> {
         status: "ok",
         service: "ceiling-probe",
     })
+}
+
+/// Read connections used on the calling thread, with no hand-off to a connection thread.
+struct Inline {
+    conns: std::sync::Mutex<Vec<rusqlite::Connection>>,
+    path: PathBuf,
+}
+
+impl Inline {
+    fn get(&self, id: i64) -> Result<Option<Item>, rusqlite::Error> {
+        let conn = self.conns.lock().ok().and_then(|mut v| v.pop());
+        let conn = match conn {
+            Some(c) => c,
+            None => rusqlite::Connection::open_with_flags(
+                &self.path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?,
+        };
+        let item = {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, title, city, country, status, revision, created_at FROM items WHERE id = ?",
+            )?;
+            let mut rows = stmt.query([id])?;
+            match rows.next()? {
+                Some(r) => Some(Item {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    city: r.get(2)?,
+                    country: r.get(3)?,
+                    status: r.get(4)?,
+                    revision: r.get(5)?,
+                    created_at: r.get(6)?,
+                }),
+                None => None,
+            }
+        };
+        if let Ok(mut v) = self.conns.lock() {
+            v.push(conn);
+        }
+        Ok(item)
+    }
+}
+
+async fn inline_item(
+    State(inline): State<std::sync::Arc<Inline>>,
+    UrlPath(id): UrlPath<i64>,
+) -> Result<Json<Item>, StatusCode> {
+    inline
+        .get(id)
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
+        .map(Json)
+        .ok_or(StatusCode::NOT_FOUND)
 }
 
 async fn sqlite_item(
@@ -167,7 +222,15 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new()
         .route("/bare", get(bare))
         .route("/sqlite/{id}", get(sqlite_item))
-        .with_state(pool.clone());
+        .with_state(pool.clone())
+        .merge(
+            Router::new()
+                .route("/sqlite-inline/{id}", get(inline_item))
+                .with_state(std::sync::Arc::new(Inline {
+                    conns: std::sync::Mutex::new(Vec::new()),
+                    path: args.db.clone(),
+                })),
+        );
     let listener = tokio::net::TcpListener::bind(&args.bind).await?;
     let addr = listener.local_addr()?;
     println!(
