@@ -15,7 +15,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::OwnedMutexGuard;
 
 use crate::inline::{all, exec, one};
-use crate::writer::{Writer, WriterConn};
+use crate::writer::{RELEASE, ROLLBACK_TO, Writer, WriterConn, await_commit};
 
 use crate::candidates::{self, candidate_from_row};
 use crate::evaluations;
@@ -32,20 +32,22 @@ use crate::webhooks::{delivery_from_row, subscription_from_row};
 /// outbox event, its audit record; and the dispatcher's) run inline (see `inline`); the others
 /// go through sqlx on the same connection, in the same transaction.
 pub(crate) struct SqliteTx {
-    /// Always present until `Drop` hands it to the rollback.
+    writer: Writer,
+    /// Present until commit, or until `Drop` hands it to the rollback.
     w: Option<OwnedMutexGuard<WriterConn>>,
     finished: bool,
 }
 
 impl SqliteTx {
-    /// Takes the writer connection and begins.
+    /// Takes the writer connection and begins (in the open group, if there is one).
     pub(crate) async fn begin(writer: &Writer) -> StoreResult<Self> {
-        let mut w = writer.take().await;
-        w.inline()
-            .await?
-            .execute_batch("BEGIN IMMEDIATE")
-            .or_store()?;
+        let mut w = writer.take_for_tx().await;
+        if let Err(e) = w.begin().await {
+            w.settle(writer.contended()).await;
+            return Err(e);
+        }
         Ok(SqliteTx {
+            writer: writer.clone(),
             w: Some(w),
             finished: false,
         })
@@ -74,20 +76,26 @@ impl Drop for SqliteTx {
         if self.finished {
             return;
         }
+        let contended = self.writer.contended();
         if let Some(db) = w.inline_now() {
-            let _ = db.execute_batch("ROLLBACK");
-            return;
-        }
-        // The handle is with sqlx's thread: roll back through it, holding the writer until
-        // that is done so that the next writer finds no transaction open.
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        rt.spawn(async move {
-            if let Ok(conn) = w.sqlx() {
-                let _ = sqlx::query("ROLLBACK").execute(conn).await;
+            let _ = db.execute_batch(ROLLBACK_TO);
+            if w.settle_now(contended) {
+                return;
             }
-        });
+        }
+        // The handle is with sqlx's thread: finish on the runtime, holding the writer until
+        // then so that no one else finds this transaction's savepoint open.
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    if let Ok(db) = w.inline().await {
+                        let _ = db.execute_batch(ROLLBACK_TO);
+                    }
+                    w.settle(contended).await;
+                });
+            }
+            Err(_) => w.abandon(),
+        }
     }
 }
 
@@ -927,8 +935,26 @@ impl Tx for SqliteTx {
     }
 
     async fn commit(mut self: Box<Self>) -> StoreResult<()> {
-        self.inline().await?.execute_batch("COMMIT").or_store()?;
         self.finished = true;
-        Ok(())
+        let mut w = self
+            .w
+            .take()
+            .ok_or_else(|| StoreError("the transaction has ended".into()))?;
+        let contended = self.writer.contended();
+        let released = match w.inline().await {
+            Ok(db) => db.execute_batch(RELEASE).or_store(),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = released {
+            if let Some(db) = w.inline_now() {
+                let _ = db.execute_batch(ROLLBACK_TO);
+            }
+            w.settle(contended).await;
+            return Err(e);
+        }
+        let (group, outcome) = w.join()?;
+        w.settle(contended).await;
+        drop(w);
+        await_commit(&self.writer, group, outcome).await
     }
 }

@@ -10,6 +10,7 @@ pub mod upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::header;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -17,7 +18,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::http::error::{ApiError, Code};
 use crate::http::routes::{
@@ -141,16 +142,21 @@ pub fn router(state: AppState) -> Router {
             crate::webhooks::wake_on_write,
         ));
     let (public, _) = public().split_for_parts();
-    let spec = doc.clone();
+    // Serialized once: the document as a tree is megabytes, and the router keeps a copy per
+    // clone of a route that holds it.
+    let spec = axum::body::Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
+    drop(doc);
+    let serve_spec = move || {
+        let spec = spec.clone();
+        std::future::ready(([(header::CONTENT_TYPE, "application/json")], spec))
+    };
     Router::new()
         .merge(api)
         .merge(public)
         .route("/metrics", get(metrics::render))
-        .route(
-            "/swagger/v1/swagger.json",
-            get(move || std::future::ready(axum::Json(spec.clone()))),
-        )
-        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc))
+        .route("/api/v1/openapi.json", get(serve_spec.clone()))
+        .route("/swagger/v1/swagger.json", get(serve_spec))
+        .merge(SwaggerUi::new("/docs").config(Config::new(["/api/v1/openapi.json"])))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn(metrics::middleware))
