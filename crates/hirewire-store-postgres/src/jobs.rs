@@ -67,12 +67,10 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &JobQuery) 
 #[async_trait]
 impl JobStore for PostgresStore {
     async fn job(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Job>> {
-        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2")
+        let query = sqlx::query("SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2")
             .bind(id)
-            .bind(tenant_id)
-            .fetch_optional(&self.pool)
-            .await
-            .or_store()?;
+            .bind(tenant_id);
+        let row = self.direct.fetch_optional(query).await?;
         row.as_ref().map(job_from_row).transpose()
     }
 

@@ -37,12 +37,10 @@ pub(crate) fn key_from_row(r: &PgRow) -> StoreResult<StoredKey> {
 #[async_trait]
 impl KeyStore for PostgresStore {
     async fn key_by_hash(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<StoredKey>> {
-        let row = sqlx::query("SELECT * FROM api_keys WHERE hash = $1 OR (previous_hash = $1 AND previous_secret_expires_at > $2) LIMIT 1")
+        let query = sqlx::query("SELECT * FROM api_keys WHERE hash = $1 OR (previous_hash = $1 AND previous_secret_expires_at > $2) LIMIT 1")
             .bind(hash)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await
-            .or_store()?;
+            .bind(now);
+        let row = self.direct.fetch_optional(query).await?;
         row.as_ref().map(key_from_row).transpose()
     }
 

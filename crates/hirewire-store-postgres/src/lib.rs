@@ -9,6 +9,7 @@
 mod applications;
 mod audit;
 mod candidates;
+mod direct;
 mod evaluations;
 mod events;
 mod idempotency;
@@ -36,6 +37,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Reads by id, outside the pool (see `direct`).
+    direct: std::sync::Arc<direct::Direct>,
 }
 
 /// Quotes an identifier for SQL, e.g. `hw` → `"hw"`.
@@ -67,13 +70,17 @@ impl PostgresStore {
     }
 
     async fn with_options(options: PgConnectOptions) -> StoreResult<Self> {
+        // No round trip to check a connection as it leaves the pool: sqlx checks it anyway
+        // when it comes back, and a query on a broken one fails with a clear error.
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
             .await
             .or_store()?;
-        Ok(Self { pool })
+        let direct = std::sync::Arc::new(direct::Direct::new(options));
+        Ok(Self { pool, direct })
     }
 
     /// Applies the migrations that have not run yet.
@@ -93,6 +100,7 @@ impl PostgresStore {
 
     /// Closes every connection.
     pub async fn close(&self) {
+        self.direct.close().await;
         self.pool.close().await;
     }
 }
