@@ -85,7 +85,20 @@ impl PostgresStore {
 
     /// Applies the migrations that have not run yet.
     pub async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await.or_store()
+        // Each migration commits on its own; waiting for each commit's WAL flush is most of a
+        // first start. An asynchronous commit lost in a crash loses that migration and the
+        // ones after it together (WAL order), and they run again at the next start.
+        let mut conn = self.pool.acquire().await.or_store()?;
+        sqlx::query("SET synchronous_commit = off")
+            .execute(&mut *conn)
+            .await
+            .or_store()?;
+        let applied = MIGRATOR.run(&mut *conn).await.or_store();
+        let reset = sqlx::query("RESET synchronous_commit")
+            .execute(&mut *conn)
+            .await
+            .or_store();
+        applied.and(reset.map(|_| ()))
     }
 
     /// Whether every migration of this build has been applied.

@@ -1,8 +1,9 @@
 //! The SQLite implementation of Hirewire's store traits: the zero-setup default.
 //!
-//! One connection writes (SQLite admits one writer at a time, so queueing writers in the pool
-//! is cheaper than letting them collide on the database lock) and a pool of connections reads,
-//! in WAL mode so that reads never wait for the writer. Write transactions start with
+//! One connection writes (SQLite admits one writer at a time, so queueing writers is cheaper
+//! than letting them collide on the database lock), with group commit when writers queue
+//! (`writer`); a pool of connections reads, and reads by id run inline (`inline`); all in WAL
+//! mode so that reads never wait for the writer. Write transactions start with
 //! `BEGIN IMMEDIATE`, which takes the write lock up front: a transaction that reads before it
 //! writes can then never fail to upgrade its lock halfway.
 

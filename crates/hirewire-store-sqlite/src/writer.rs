@@ -14,6 +14,10 @@
 //! outcome together. A member is answered only after the commit, so nothing is acknowledged
 //! that could still be lost; a member that fails rolls back to its own savepoint and leaves
 //! the others' work in the group. With no queue, a transaction commits at once, as usual.
+//!
+//! A transaction in a group sees what earlier members released, as it would see their
+//! committed work had they committed one by one; reads outside transactions see only
+//! committed work. Should the group's commit fail (disk full, I/O error), every member fails.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
