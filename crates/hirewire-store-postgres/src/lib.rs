@@ -79,7 +79,7 @@ impl PostgresStore {
             .connect_with(options.clone())
             .await
             .or_store()?;
-        let direct = std::sync::Arc::new(direct::Direct::new(options));
+        let direct = std::sync::Arc::new(direct::Direct::new(options.clone()));
         Ok(Self { pool, direct })
     }
 
@@ -88,17 +88,19 @@ impl PostgresStore {
         // Each migration commits on its own; waiting for each commit's WAL flush is most of a
         // first start. An asynchronous commit lost in a crash loses that migration and the
         // ones after it together (WAL order), and they run again at the next start.
-        let mut conn = self.pool.acquire().await.or_store()?;
-        sqlx::query("SET synchronous_commit = off")
-            .execute(&mut *conn)
+        let migrator = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                self.direct
+                    .options()
+                    .clone()
+                    .options([("synchronous_commit", "off")]),
+            )
             .await
             .or_store()?;
-        let applied = MIGRATOR.run(&mut *conn).await.or_store();
-        let reset = sqlx::query("RESET synchronous_commit")
-            .execute(&mut *conn)
-            .await
-            .or_store();
-        applied.and(reset.map(|_| ()))
+        let applied = MIGRATOR.run(&migrator).await.or_store();
+        migrator.close().await;
+        applied
     }
 
     /// Whether every migration of this build has been applied.
