@@ -7,14 +7,19 @@ use hirewire_core::model::{Job, NewJob, Tenant};
 use hirewire_core::store::{JobStore, Store};
 use hirewire_store_sqlite::SqliteStore;
 
+/// Removes the database file and its WAL companions.
+fn remove(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
 async fn store(name: &str) -> (Arc<SqliteStore>, std::path::PathBuf) {
     let path = std::env::temp_dir().join(format!(
         "hirewire-group-commit-{name}-{}.db",
         std::process::id()
     ));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    remove(&path);
     let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
         .await
         .expect("open");
@@ -81,9 +86,7 @@ async fn concurrent_transactions_commit_or_roll_back_each_on_its_own() {
         assert_eq!(seen.is_some(), i % 4 >= 2, "job {i}");
     }
     store.close().await;
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    remove(&path);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,7 +120,5 @@ async fn a_plain_write_after_a_group_finds_no_transaction_open() {
         );
     }
     store.close().await;
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    remove(&path);
 }
