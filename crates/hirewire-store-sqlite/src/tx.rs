@@ -11,19 +11,18 @@ use hirewire_core::model::{
     OperationKind, StoredDelivery, StoredKey, StoredOperation, StoredSubscription, Tenant,
 };
 use hirewire_core::store::{StoreResult, Tx, WriteOutcome};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, SqliteConnection};
 use tokio::sync::OwnedMutexGuard;
-
-use crate::inline::{all, exec, one};
-use crate::writer::{RELEASE, ROLLBACK_TO, Writer, WriterConn, await_commit};
 
 use crate::candidates::{self, candidate_from_row};
 use crate::evaluations;
 use crate::events::event_from_row;
+use crate::inline::{all, exec, one};
 use crate::jobs::job_from_row;
 use crate::keys::key_from_row;
 use crate::rows::{OrStore, RowExt, ts, ts_opt};
 use crate::webhooks::{delivery_from_row, subscription_from_row};
+use crate::writer::{RELEASE, ROLLBACK_TO, Writer, WriterConn, await_commit};
 
 /// A `BEGIN IMMEDIATE` transaction on the writer connection. SQLite admits one writer, so
 /// every row read here stays as read until commit: no row locks are needed.
@@ -103,27 +102,35 @@ fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
-type JobQuery<'q> = sqlx::query::Query<'q, Sqlite, <Sqlite as sqlx::Database>::Arguments>;
-
-/// Binds `title` … `revision` ($3 to $19), the columns that inserts and updates share.
-fn bind_job_fields<'q>(q: JobQuery<'q>, j: &'q Job) -> JobQuery<'q> {
-    q.bind(&j.title)
-        .bind(&j.reference)
-        .bind(&j.description)
-        .bind(&j.city)
-        .bind(&j.country)
-        .bind(j.employment_type.map(|v| v.as_str()))
-        .bind(j.remote_type.map(|v| v.as_str()))
-        .bind(j.apply_method.map(|v| v.as_str()))
-        .bind(&j.apply_email)
-        .bind(&j.apply_url)
-        .bind(json(&j.skills))
-        .bind(j.min_experience_years)
-        .bind(j.status.as_str())
-        .bind(ts_opt(&j.posted_at))
-        .bind(ts_opt(&j.expires_at))
-        .bind(ts_opt(&j.closed_at))
-        .bind(j.revision)
+/// A job's columns in the order of `INSERT INTO jobs` below: `?1` id … `?22` scoring
+/// weights. The update binds the same values and adds `?23`, the revision it replaces.
+fn job_values(tenant_id: &str, j: &Job) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value;
+    let text = |v: Option<String>| v.map_or(Value::Null, Value::Text);
+    vec![
+        Value::Text(j.id.clone()),
+        Value::Text(tenant_id.to_string()),
+        Value::Text(j.title.clone()),
+        text(j.reference.clone()),
+        text(j.description.clone()),
+        text(j.city.clone()),
+        text(j.country.clone()),
+        text(j.employment_type.map(|v| v.as_str().to_string())),
+        text(j.remote_type.map(|v| v.as_str().to_string())),
+        text(j.apply_method.map(|v| v.as_str().to_string())),
+        text(j.apply_email.clone()),
+        text(j.apply_url.clone()),
+        Value::Text(json(&j.skills)),
+        j.min_experience_years.map_or(Value::Null, Value::Real),
+        Value::Text(j.status.as_str().to_string()),
+        text(ts_opt(&j.posted_at)),
+        text(ts_opt(&j.expires_at)),
+        text(ts_opt(&j.closed_at)),
+        Value::Integer(j.revision),
+        Value::Text(ts(&j.created_at)),
+        Value::Text(ts(&j.updated_at)),
+        text(j.scoring_weights.as_ref().map(json)),
+    ]
 }
 
 #[async_trait]
@@ -219,42 +226,19 @@ impl Tx for SqliteTx {
             "INSERT INTO jobs (id, tenant_id, title, reference, description, city, country, employment_type, remote_type, apply_method, apply_email, \
              apply_url, skills, min_experience_years, status, posted_at, expires_at, closed_at, revision, created_at, updated_at, scoring_weights) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
-            rusqlite::params![
-                j.id,
-                tenant_id,
-                j.title,
-                j.reference,
-                j.description,
-                j.city,
-                j.country,
-                j.employment_type.map(|v| v.as_str()),
-                j.remote_type.map(|v| v.as_str()),
-                j.apply_method.map(|v| v.as_str()),
-                j.apply_email,
-                j.apply_url,
-                json(&j.skills),
-                j.min_experience_years,
-                j.status.as_str(),
-                ts_opt(&j.posted_at),
-                ts_opt(&j.expires_at),
-                ts_opt(&j.closed_at),
-                j.revision,
-                ts(&j.created_at),
-                ts(&j.updated_at),
-                j.scoring_weights.as_ref().map(json),
-            ],
+            rusqlite::params_from_iter(job_values(tenant_id, j)),
         )?;
         Ok(())
     }
 
     async fn lock_job(&mut self, tenant_id: &str, id: &str) -> StoreResult<Option<Job>> {
-        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2")
-            .bind(id)
-            .bind(tenant_id)
-            .fetch_optional(self.sqlx()?)
-            .await
-            .or_store()?;
-        row.as_ref().map(job_from_row).transpose()
+        let db = self.inline().await?;
+        one(
+            db,
+            "SELECT * FROM jobs WHERE id = ?1 AND tenant_id = ?2",
+            (id, tenant_id),
+            |r| job_from_row(r),
+        )
     }
 
     async fn update_job(
@@ -263,21 +247,18 @@ impl Tx for SqliteTx {
         j: &Job,
         previous_revision: i64,
     ) -> StoreResult<bool> {
-        let q = sqlx::query(
-            "UPDATE jobs SET title = $3, reference = $4, description = $5, city = $6, country = $7, employment_type = $8, remote_type = $9, \
-             apply_method = $10, apply_email = $11, apply_url = $12, skills = $13, min_experience_years = $14, status = $15, posted_at = $16, \
-             expires_at = $17, closed_at = $18, revision = $19, updated_at = $20, scoring_weights = $22 WHERE id = $1 AND tenant_id = $2 AND revision = $21",
-        )
-        .bind(&j.id)
-        .bind(tenant_id);
-        let done = bind_job_fields(q, j)
-            .bind(ts(&j.updated_at))
-            .bind(previous_revision)
-            .bind(j.scoring_weights.as_ref().map(json))
-            .execute(self.sqlx()?)
-            .await
-            .or_store()?;
-        Ok(done.rows_affected() == 1)
+        let mut values = job_values(tenant_id, j);
+        values.push(rusqlite::types::Value::Integer(previous_revision));
+        let db = self.inline().await?;
+        let changed = exec(
+            db,
+            "UPDATE jobs SET title = ?3, reference = ?4, description = ?5, city = ?6, country = ?7, employment_type = ?8, remote_type = ?9, \
+             apply_method = ?10, apply_email = ?11, apply_url = ?12, skills = ?13, min_experience_years = ?14, status = ?15, posted_at = ?16, \
+             expires_at = ?17, closed_at = ?18, revision = ?19, updated_at = ?21, scoring_weights = ?22 \
+             WHERE id = ?1 AND tenant_id = ?2 AND revision = ?23",
+            rusqlite::params_from_iter(values),
+        )?;
+        Ok(changed == 1)
     }
 
     async fn claim_due_jobs(

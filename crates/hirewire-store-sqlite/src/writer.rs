@@ -135,7 +135,7 @@ impl WriterConn {
             // handle first), and is used only through `sqlx()`, which drops the handle first.
             self.handle = Some(unsafe { Handle::take(conn) }.await?);
         }
-        self.handle.as_ref().map(Handle::db).ok_or_else(closed)
+        self.inline_now().ok_or_else(closed)
     }
 
     /// The inline connection if it is at hand, with no waiting.
