@@ -34,7 +34,6 @@ pub(crate) struct SqliteTx {
     writer: Writer,
     /// Present until commit, or until `Drop` hands it to the rollback.
     w: Option<OwnedMutexGuard<WriterConn>>,
-    finished: bool,
 }
 
 impl SqliteTx {
@@ -48,7 +47,6 @@ impl SqliteTx {
         Ok(SqliteTx {
             writer: writer.clone(),
             w: Some(w),
-            finished: false,
         })
     }
 
@@ -69,12 +67,10 @@ impl SqliteTx {
 
 impl Drop for SqliteTx {
     fn drop(&mut self) {
+        // Still here: the transaction was not committed.
         let Some(mut w) = self.w.take() else {
             return;
         };
-        if self.finished {
-            return;
-        }
         let contended = self.writer.contended();
         if let Some(db) = w.inline_now() {
             let _ = db.execute_batch(ROLLBACK_TO);
@@ -916,23 +912,14 @@ impl Tx for SqliteTx {
     }
 
     async fn commit(mut self: Box<Self>) -> StoreResult<()> {
-        self.finished = true;
+        let contended = self.writer.contended();
+        // Released while the writer is still ours: should this fail, or the commit be
+        // abandoned while waiting for the handle, `Drop` rolls the savepoint back.
+        self.inline().await?.execute_batch(RELEASE).or_store()?;
         let mut w = self
             .w
             .take()
             .ok_or_else(|| StoreError("the transaction has ended".into()))?;
-        let contended = self.writer.contended();
-        let released = match w.inline().await {
-            Ok(db) => db.execute_batch(RELEASE).or_store(),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = released {
-            if let Some(db) = w.inline_now() {
-                let _ = db.execute_batch(ROLLBACK_TO);
-            }
-            w.settle(contended).await;
-            return Err(e);
-        }
         let (group, outcome) = w.join()?;
         w.settle(contended).await;
         drop(w);
