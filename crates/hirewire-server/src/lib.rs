@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 pub use config::Config;
-pub use http::openapi_document;
+pub use http::{openapi_document, openapi_json};
 pub use state::AppState;
 
 /// A server ready to listen.

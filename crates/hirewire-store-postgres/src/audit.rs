@@ -46,41 +46,49 @@ pub(crate) async fn insert<'e, E: Executor<'e, Database = Postgres>>(
     Ok(())
 }
 
-/// Writes audit records, many rows per statement.
-pub(crate) async fn insert_many(
-    conn: &mut sqlx::PgConnection,
+/// Writes audit records in one statement: a column array per field, so the statement text
+/// (and its prepared plan) is the same whatever the number of rows.
+pub(crate) async fn insert_many<'e, E: Executor<'e, Database = Postgres>>(
+    exec: E,
     events: &[AuditEvent],
 ) -> StoreResult<()> {
-    for chunk in events.chunks(BATCH_ROWS) {
-        let mut qb = QueryBuilder::new(
-            "INSERT INTO audit_events (id, tenant_id, kind, action, occurred_at, actor_key_id, attributed_user_id, client_id, request_id, trace_id, \
-             method, route, path, status, ip, user_agent, duration_ms, entity_type, entity_id, revision_before, revision_after) ",
-        );
-        qb.push_values(chunk, |mut row, e| {
-            row.push_bind(e.id.clone())
-                .push_bind(e.tenant_id.clone())
-                .push_bind(e.kind.as_str())
-                .push_bind(e.action.clone())
-                .push_bind(e.occurred_at)
-                .push_bind(e.actor_key_id.clone())
-                .push_bind(e.attributed_user_id.clone())
-                .push_bind(e.client_id.clone())
-                .push_bind(e.request_id.clone())
-                .push_bind(e.trace_id.clone())
-                .push_bind(e.method.clone())
-                .push_bind(e.route.clone())
-                .push_bind(e.path.clone())
-                .push_bind(e.status.map(i64::from))
-                .push_bind(e.ip.clone())
-                .push_bind(e.user_agent.clone())
-                .push_bind(e.duration_ms)
-                .push_bind(e.entity_type.clone())
-                .push_bind(e.entity_id.clone())
-                .push_bind(e.revision_before)
-                .push_bind(e.revision_after);
-        });
-        qb.build().execute(&mut *conn).await.or_store()?;
+    if events.is_empty() {
+        return Ok(());
     }
+    fn col<'a, T>(events: &'a [AuditEvent], f: impl Fn(&'a AuditEvent) -> T) -> Vec<T> {
+        events.iter().map(f).collect()
+    }
+    sqlx::query(
+        "INSERT INTO audit_events (id, tenant_id, kind, action, occurred_at, actor_key_id, attributed_user_id, client_id, request_id, trace_id, \
+         method, route, path, status, ip, user_agent, duration_ms, entity_type, entity_id, revision_before, revision_after) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], \
+         $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[], $17::float8[], \
+         $18::text[], $19::text[], $20::bigint[], $21::bigint[])",
+    )
+    .bind(col(events, |e| e.id.as_str()))
+    .bind(col(events, |e| e.tenant_id.as_str()))
+    .bind(col(events, |e| e.kind.as_str()))
+    .bind(col(events, |e| e.action.as_str()))
+    .bind(col(events, |e| e.occurred_at))
+    .bind(col(events, |e| e.actor_key_id.as_deref()))
+    .bind(col(events, |e| e.attributed_user_id.as_deref()))
+    .bind(col(events, |e| e.client_id.as_deref()))
+    .bind(col(events, |e| e.request_id.as_deref()))
+    .bind(col(events, |e| e.trace_id.as_deref()))
+    .bind(col(events, |e| e.method.as_deref()))
+    .bind(col(events, |e| e.route.as_deref()))
+    .bind(col(events, |e| e.path.as_deref()))
+    .bind(col(events, |e| e.status.map(i64::from)))
+    .bind(col(events, |e| e.ip.as_deref()))
+    .bind(col(events, |e| e.user_agent.as_deref()))
+    .bind(col(events, |e| e.duration_ms))
+    .bind(col(events, |e| e.entity_type.as_deref()))
+    .bind(col(events, |e| e.entity_id.as_deref()))
+    .bind(col(events, |e| e.revision_before))
+    .bind(col(events, |e| e.revision_after))
+    .execute(exec)
+    .await
+    .or_store()?;
     Ok(())
 }
 
@@ -110,9 +118,6 @@ fn audit_from_row(r: &PgRow) -> StoreResult<AuditEvent> {
         revision_after: r.try_get("revision_after").or_store()?,
     })
 }
-
-/// Rows per multi-row insert: 21 columns each, well under both databases' parameter limits.
-const BATCH_ROWS: usize = 200;
 
 fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &AuditQuery) {
     qb.push(" WHERE tenant_id = ")
@@ -145,10 +150,8 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &AuditQuery
 #[async_trait]
 impl AuditStore for PostgresStore {
     async fn insert_audit_events(&self, events: &[AuditEvent]) -> StoreResult<()> {
-        // Many rows per statement: call records arrive by the thousand under load.
-        let mut tx = self.pool.begin().await.or_store()?;
-        insert_many(&mut tx, events).await?;
-        tx.commit().await.or_store()
+        // Call records arrive by the thousand under load; one statement is atomic on its own.
+        insert_many(&self.pool, events).await
     }
 
     async fn list_audit_events(

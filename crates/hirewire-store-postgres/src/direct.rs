@@ -34,11 +34,6 @@ impl Direct {
         }
     }
 
-    /// The options connections are made with.
-    pub(crate) fn options(&self) -> &PgConnectOptions {
-        &self.options
-    }
-
     /// The row `query` finds, if any, on a kept connection (or a new one).
     pub(crate) async fn fetch_optional(
         &self,

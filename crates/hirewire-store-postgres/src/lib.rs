@@ -87,19 +87,25 @@ impl PostgresStore {
     pub async fn migrate(&self) -> StoreResult<()> {
         // Each migration commits on its own; waiting for each commit's WAL flush is most of a
         // first start. An asynchronous commit lost in a crash loses that migration and the
-        // ones after it together (WAL order), and they run again at the next start.
-        let migrator = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(
-                self.direct
-                    .options()
-                    .clone()
-                    .options([("synchronous_commit", "off")]),
-            )
+        // ones after it together (WAL order), and they run again at the next start. The
+        // pool's first connection is already open: using it saves a connection's start.
+        let mut conn = self.pool.acquire().await.or_store()?;
+        sqlx::query("SET synchronous_commit = off")
+            .execute(&mut *conn)
             .await
             .or_store()?;
-        let applied = MIGRATOR.run(&migrator).await.or_store();
-        migrator.close().await;
+        let applied = MIGRATOR
+            .run_direct(None, &mut *conn, false)
+            .await
+            .or_store();
+        // The connection goes back to the pool only with its session as the pool's others.
+        if sqlx::query("RESET synchronous_commit")
+            .execute(&mut *conn)
+            .await
+            .is_err()
+        {
+            conn.close_on_drop();
+        }
         applied
     }
 

@@ -262,7 +262,7 @@ impl Tx for PostgresTx {
     }
 
     async fn record_changes(&mut self, changes: &[AuditEvent]) -> StoreResult<()> {
-        crate::audit::insert_many(&mut self.tx, changes).await
+        crate::audit::insert_many(&mut *self.tx, changes).await
     }
 
     async fn lock_candidate(

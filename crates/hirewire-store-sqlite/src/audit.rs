@@ -44,44 +44,6 @@ pub(crate) fn insert(db: &rusqlite::Connection, e: &AuditEvent) -> StoreResult<(
     Ok(())
 }
 
-/// Writes audit records, many rows per statement.
-pub(crate) async fn insert_many(
-    conn: &mut sqlx::SqliteConnection,
-    events: &[AuditEvent],
-) -> StoreResult<()> {
-    for chunk in events.chunks(BATCH_ROWS) {
-        let mut qb = QueryBuilder::new(
-            "INSERT INTO audit_events (id, tenant_id, kind, action, occurred_at, actor_key_id, attributed_user_id, client_id, request_id, trace_id, \
-             method, route, path, status, ip, user_agent, duration_ms, entity_type, entity_id, revision_before, revision_after) ",
-        );
-        qb.push_values(chunk, |mut row, e| {
-            row.push_bind(e.id.clone())
-                .push_bind(e.tenant_id.clone())
-                .push_bind(e.kind.as_str())
-                .push_bind(e.action.clone())
-                .push_bind(ts(&e.occurred_at))
-                .push_bind(e.actor_key_id.clone())
-                .push_bind(e.attributed_user_id.clone())
-                .push_bind(e.client_id.clone())
-                .push_bind(e.request_id.clone())
-                .push_bind(e.trace_id.clone())
-                .push_bind(e.method.clone())
-                .push_bind(e.route.clone())
-                .push_bind(e.path.clone())
-                .push_bind(e.status)
-                .push_bind(e.ip.clone())
-                .push_bind(e.user_agent.clone())
-                .push_bind(e.duration_ms)
-                .push_bind(e.entity_type.clone())
-                .push_bind(e.entity_id.clone())
-                .push_bind(e.revision_before)
-                .push_bind(e.revision_after);
-        });
-        qb.build().execute(&mut *conn).await.or_store()?;
-    }
-    Ok(())
-}
-
 fn audit_from_row(r: &SqliteRow) -> StoreResult<AuditEvent> {
     Ok(AuditEvent {
         id: r.text("id")?,
@@ -107,9 +69,6 @@ fn audit_from_row(r: &SqliteRow) -> StoreResult<AuditEvent> {
         revision_after: r.try_get("revision_after").or_store()?,
     })
 }
-
-/// Rows per multi-row insert: 21 columns each, well under both databases' parameter limits.
-const BATCH_ROWS: usize = 200;
 
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &AuditQuery) {
     qb.push(" WHERE tenant_id = ")
@@ -142,11 +101,28 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &AuditQuery) 
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn insert_audit_events(&self, events: &[AuditEvent]) -> StoreResult<()> {
-        // Many rows per statement: call records arrive by the thousand under load.
+        // Call records arrive by the thousand under load: one transaction, one prepared
+        // statement, all inline. Nothing awaits between BEGIN and COMMIT, so a cancelled
+        // caller cannot leave the transaction open.
+        if events.is_empty() {
+            return Ok(());
+        }
         let mut w = self.write.take().await;
-        let mut tx = sqlx::Connection::begin(w.sqlx()?).await.or_store()?;
-        insert_many(&mut tx, events).await?;
-        tx.commit().await.or_store()
+        let db = w.inline().await?;
+        db.execute_batch("BEGIN IMMEDIATE").or_store()?;
+        match events.iter().try_for_each(|e| insert(db, e)) {
+            Ok(()) => db.execute_batch("COMMIT").or_store().inspect_err(|_| {
+                if !db.is_autocommit() {
+                    let _ = db.execute_batch("ROLLBACK");
+                }
+            }),
+            Err(e) => {
+                if !db.is_autocommit() {
+                    let _ = db.execute_batch("ROLLBACK");
+                }
+                Err(e)
+            }
+        }
     }
 
     async fn list_audit_events(

@@ -322,7 +322,8 @@ impl Tx for SqliteTx {
     }
 
     async fn record_changes(&mut self, changes: &[AuditEvent]) -> StoreResult<()> {
-        crate::audit::insert_many(self.sqlx()?, changes).await
+        let db = self.inline().await?;
+        changes.iter().try_for_each(|c| crate::audit::insert(db, c))
     }
 
     async fn lock_candidate(

@@ -314,6 +314,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("invalid webhooks setting: {e}"))?;
     init_logging(&config.log_format);
     let started = std::time::Instant::now();
+    // Building the OpenAPI document is CPU work the router needs; done meanwhile, it costs a
+    // first start nothing while the store connects and migrates.
+    let spec = tokio::task::spawn_blocking(hirewire_server::openapi_json);
     let store = stores::open(&config.database_url).await?;
     if let Some((key, plaintext)) =
         tenants::bootstrap(store.as_ref(), config.bootstrap_key.as_deref())
@@ -338,6 +341,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
+    spec.await?;
     tracing::info!(%addr, backend = store.backend(), startup_ms = started.elapsed().as_millis() as u64, "hirewire listening on http://{addr}");
     let server = Server::new(config, store.clone());
     server.run(listener, shutdown_signal()).await?;

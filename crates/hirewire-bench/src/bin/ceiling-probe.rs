@@ -10,7 +10,8 @@
 //! - `GET /sqlite-inline/{id}` reads the same row with rusqlite on the request's own thread,
 //!   with no hand-off to a connection thread: how Hirewire's SQLite store reads by id.
 //!
-//! The read pool is sized like Hirewire's SQLite read pool (twice the cores, at least 4).
+//! The read pool is sized like Hirewire's SQLite read pool (twice the cores, at least 4), and
+//! the process allocator is Hirewire's (mimalloc), so that ratios compare like with like.
 //!
 //! ```text
 //! ceiling-probe [--bind 127.0.0.1:8090] [--db PATH]
@@ -243,6 +244,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     pool.close().await;
     Ok(())
 }
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -127,9 +127,20 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
     ApiError::internal("a handler panicked").into_response()
 }
 
+/// The OpenAPI document, serialized once per process: the document as a tree is megabytes,
+/// and the router would keep a copy per clone of a route that held it.
+static SPEC: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
+
+/// The serialized OpenAPI document, built on first use.
+pub fn openapi_json() -> axum::body::Bytes {
+    SPEC.get_or_init(|| {
+        axum::body::Bytes::from(serde_json::to_vec(&openapi_document()).unwrap_or_default())
+    })
+    .clone()
+}
+
 /// The whole application: routes, middleware and documentation.
 pub fn router(state: AppState) -> Router {
-    let doc = openapi_document();
     let json_limit = state.config.json_body_limit;
     let (api, _) = authenticated().split_for_parts();
     let api = api
@@ -142,10 +153,7 @@ pub fn router(state: AppState) -> Router {
             crate::webhooks::wake_on_write,
         ));
     let (public, _) = public().split_for_parts();
-    // Serialized once: the document as a tree is megabytes, and the router keeps a copy per
-    // clone of a route that holds it.
-    let spec = axum::body::Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
-    drop(doc);
+    let spec = openapi_json();
     let serve_spec = move || {
         let spec = spec.clone();
         std::future::ready(([(header::CONTENT_TYPE, "application/json")], spec))

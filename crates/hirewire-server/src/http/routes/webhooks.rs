@@ -367,7 +367,8 @@ fn event_type_schemas() -> Vec<EventTypeInfo> {
     static ITEMS: std::sync::OnceLock<Vec<(String, String, Value)>> = std::sync::OnceLock::new();
     ITEMS
         .get_or_init(|| {
-            let doc = serde_json::to_value(crate::http::openapi_document()).unwrap_or_default();
+            let doc: Value =
+                serde_json::from_slice(&crate::http::openapi_json()).unwrap_or_default();
             let components = doc
                 .pointer("/components/schemas")
                 .cloned()
