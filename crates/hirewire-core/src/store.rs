@@ -529,8 +529,9 @@ pub trait WebhookStore {
 /// The audit trail.
 #[async_trait]
 pub trait AuditStore {
-    /// Writes a batch of API call records.
-    async fn insert_audit_events(&self, events: &[AuditEvent]) -> StoreResult<()>;
+    /// Writes a batch of API call records, all or none. Taken by value, so that a store may
+    /// write them away from the async worker threads.
+    async fn insert_audit_events(&self, events: Vec<AuditEvent>) -> StoreResult<()>;
     /// A page of the tenant's audit records, newest first.
     async fn list_audit_events(
         &self,

@@ -67,11 +67,12 @@ async fn flush(store: &dyn Store, batch: &mut Vec<AuditEvent>) {
     if batch.is_empty() {
         return;
     }
-    if let Err(e) = store.insert_audit_events(batch).await {
-        tracing::error!(error = %e, records = batch.len(), "could not write audit call records");
-        metrics::counter!("audit_records_dropped_total").increment(batch.len() as u64);
+    let events = std::mem::replace(batch, Vec::with_capacity(BATCH));
+    let n = events.len();
+    if let Err(e) = store.insert_audit_events(events).await {
+        tracing::error!(error = %e, records = n, "could not write audit call records");
+        metrics::counter!("audit_records_dropped_total").increment(n as u64);
     }
-    batch.clear();
 }
 
 /// Times each call and queues its record once it is answered.

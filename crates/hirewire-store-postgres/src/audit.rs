@@ -149,9 +149,9 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, tenant_id: &str, q: &AuditQuery
 
 #[async_trait]
 impl AuditStore for PostgresStore {
-    async fn insert_audit_events(&self, events: &[AuditEvent]) -> StoreResult<()> {
+    async fn insert_audit_events(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
         // Call records arrive by the thousand under load; one statement is atomic on its own.
-        insert_many(&self.pool, events).await
+        insert_many(&self.pool, &events).await
     }
 
     async fn list_audit_events(

@@ -1,6 +1,7 @@
 //! The audit trail.
 
 use async_trait::async_trait;
+use hirewire_core::StoreError;
 use hirewire_core::model::{AuditEvent, AuditKind, AuditQuery};
 use hirewire_core::page::{Cursor, Page, SortValue};
 use hirewire_core::store::{AuditStore, StoreResult};
@@ -42,6 +43,22 @@ pub(crate) fn insert(db: &rusqlite::Connection, e: &AuditEvent) -> StoreResult<(
         ],
     )?;
     Ok(())
+}
+
+/// Writes `events` in one transaction with one prepared statement; nothing is written if
+/// any fails.
+fn insert_batch(db: &rusqlite::Connection, events: &[AuditEvent]) -> StoreResult<()> {
+    let rollback = || {
+        if !db.is_autocommit() {
+            let _ = db.execute_batch("ROLLBACK");
+        }
+    };
+    db.execute_batch("BEGIN IMMEDIATE").or_store()?;
+    events
+        .iter()
+        .try_for_each(|e| insert(db, e))
+        .and_then(|()| db.execute_batch("COMMIT").or_store())
+        .inspect_err(|_| rollback())
 }
 
 fn audit_from_row(r: &SqliteRow) -> StoreResult<AuditEvent> {
@@ -100,29 +117,23 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, tenant_id: &str, q: &AuditQuery) 
 
 #[async_trait]
 impl AuditStore for SqliteStore {
-    async fn insert_audit_events(&self, events: &[AuditEvent]) -> StoreResult<()> {
-        // Call records arrive by the thousand under load: one transaction, one prepared
-        // statement, all inline. Nothing awaits between BEGIN and COMMIT, so a cancelled
-        // caller cannot leave the transaction open.
+    async fn insert_audit_events(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
         if events.is_empty() {
             return Ok(());
         }
         let mut w = self.write.take().await;
-        let db = w.inline().await?;
-        db.execute_batch("BEGIN IMMEDIATE").or_store()?;
-        match events.iter().try_for_each(|e| insert(db, e)) {
-            Ok(()) => db.execute_batch("COMMIT").or_store().inspect_err(|_| {
-                if !db.is_autocommit() {
-                    let _ = db.execute_batch("ROLLBACK");
-                }
-            }),
-            Err(e) => {
-                if !db.is_autocommit() {
-                    let _ = db.execute_batch("ROLLBACK");
-                }
-                Err(e)
-            }
-        }
+        w.inline().await?;
+        // Up to a thousand rows in one transaction, sometimes ending in a WAL checkpoint:
+        // milliseconds that would stall one of the runtime's few worker threads, so they run
+        // on a blocking thread, which holds the writer until done even if the caller goes.
+        tokio::task::spawn_blocking(move || {
+            let db = w
+                .inline_now()
+                .ok_or_else(|| StoreError("the writer connection is not at hand".into()))?;
+            insert_batch(db, &events)
+        })
+        .await
+        .map_err(|e| StoreError(format!("the audit batch did not finish: {e}")))?
     }
 
     async fn list_audit_events(
