@@ -48,17 +48,12 @@ pub(crate) fn insert(db: &rusqlite::Connection, e: &AuditEvent) -> StoreResult<(
 /// Writes `events` in one transaction with one prepared statement; nothing is written if
 /// any fails.
 fn insert_batch(db: &rusqlite::Connection, events: &[AuditEvent]) -> StoreResult<()> {
-    let rollback = || {
-        if !db.is_autocommit() {
-            let _ = db.execute_batch("ROLLBACK");
-        }
-    };
     db.execute_batch("BEGIN IMMEDIATE").or_store()?;
     events
         .iter()
         .try_for_each(|e| insert(db, e))
         .and_then(|()| db.execute_batch("COMMIT").or_store())
-        .inspect_err(|_| rollback())
+        .inspect_err(|_| crate::inline::rollback(db))
 }
 
 fn audit_from_row(r: &SqliteRow) -> StoreResult<AuditEvent> {

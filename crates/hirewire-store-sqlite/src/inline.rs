@@ -113,6 +113,14 @@ pub(crate) fn exec(
         .or_store()
 }
 
+/// Rolls back the open transaction, if SQLite still has one: after some errors (disk full,
+/// I/O) it has rolled back by itself.
+pub(crate) fn rollback(db: &Connection) {
+    if !db.is_autocommit() {
+        let _ = db.execute_batch("ROLLBACK");
+    }
+}
+
 /// A rusqlite row whose columns are found by name cheaply.
 ///
 /// rusqlite finds a column by comparing the name of every column before it, so mapping a

@@ -156,9 +156,7 @@ impl WriterConn {
         let Some(db) = self.handle.as_ref().map(Handle::db) else {
             return;
         };
-        if !db.is_autocommit() {
-            let _ = db.execute_batch("ROLLBACK");
-        }
+        crate::inline::rollback(db);
         self.abandoned = false;
         fail(
             self.group.take(),
@@ -266,9 +264,7 @@ fn commit(db: &rusqlite::Connection, group: Option<Group>) {
         Err("the transaction was rolled back by SQLite".to_string())
     } else {
         db.execute_batch("COMMIT").map_err(|e| {
-            if !db.is_autocommit() {
-                let _ = db.execute_batch("ROLLBACK");
-            }
+            crate::inline::rollback(db);
             e.to_string()
         })
     };
