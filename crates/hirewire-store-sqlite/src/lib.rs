@@ -3,13 +3,15 @@
 //! One connection writes (SQLite admits one writer at a time, so queueing writers is cheaper
 //! than letting them collide on the database lock), with group commit when writers queue
 //! (`writer`); a pool of connections reads, and reads by id run inline (`inline`); all in WAL
-//! mode so that reads never wait for the writer. Write transactions start with
+//! mode so that reads never wait for the writer, with the WAL copied back into the database
+//! file by a thread of its own (`checkpoint`) rather than inside the writer's commits. Write transactions start with
 //! `BEGIN IMMEDIATE`, which takes the write lock up front: a transaction that reads before it
 //! writes can then never fail to upgrade its lock halfway.
 
 mod applications;
 mod audit;
 mod candidates;
+mod checkpoint;
 mod evaluations;
 mod events;
 mod idempotency;
@@ -58,7 +60,13 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-16000");
-        let write = writer::Writer::new(sqlx::ConnectOptions::connect(&options).await.or_store()?);
+        let write_conn = sqlx::ConnectOptions::connect(&options).await.or_store()?;
+        let checkpointer = checkpoint::Checkpointer::start(options.get_filename().to_path_buf())
+            .map_err(|e| {
+                tracing::warn!(error = %e, "no checkpoint thread; commits checkpoint the WAL themselves");
+            })
+            .ok();
+        let write = writer::Writer::new(write_conn, checkpointer).await?;
         let readers = std::thread::available_parallelism()
             .map_or(4, |n| n.get() * 2)
             .max(4) as u32;

@@ -28,6 +28,7 @@ use hirewire_core::store::StoreResult;
 use sqlx::SqliteConnection;
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
+use crate::checkpoint::Checkpointer;
 use crate::inline::Handle;
 use crate::rows::OrStore;
 
@@ -61,18 +62,28 @@ impl Drop for Waiting<'_> {
 }
 
 impl Writer {
-    /// The writer over `conn`.
-    pub(crate) fn new(conn: SqliteConnection) -> Self {
-        Self {
+    /// The writer over `conn`, whose checkpoints, if `checkpointer` is given, that thread runs.
+    pub(crate) async fn new(
+        mut conn: SqliteConnection,
+        mut checkpointer: Option<Checkpointer>,
+    ) -> StoreResult<Self> {
+        if let Some(cp) = checkpointer.as_mut() {
+            let mut lock = conn.lock_handle().await.or_store()?;
+            // SAFETY: the handle is live and locked for this call; `WriterConn` drops `conn`
+            // before `checkpointer`.
+            unsafe { cp.install(lock.as_raw_handle().as_ptr()) };
+        }
+        Ok(Self {
             conn: Arc::new(Mutex::new(WriterConn {
                 handle: None,
                 conn: Some(Box::new(conn)),
+                checkpointer,
                 group: None,
                 groups: 0,
                 abandoned: false,
             })),
             waiting: Arc::new(AtomicUsize::new(0)),
-        }
+        })
     }
 
     /// Waits for the connection, for a transaction: a group may be open on it.
@@ -108,6 +119,9 @@ pub(crate) struct WriterConn {
     // Declared before `conn`: the handle must be given back before the connection goes.
     handle: Option<Handle>,
     conn: Option<Box<SqliteConnection>>,
+    /// Runs the WAL checkpoints `conn`'s commits ask for (see `checkpoint`). Declared after
+    /// `conn`, whose commit hook points into it.
+    checkpointer: Option<Checkpointer>,
     /// The open transaction, when one is open.
     group: Option<Group>,
     groups: u64,
@@ -252,8 +266,14 @@ impl WriterConn {
         self.finish_group().await;
         self.handle = None;
         if let Some(conn) = self.conn.take() {
-            let _ = sqlx::Connection::close(*conn).await;
+            let closed = sqlx::Connection::close(*conn).await;
+            if let (Ok(()), Some(cp)) = (closed, self.checkpointer.as_mut()) {
+                // SAFETY: sqlx has closed the connection the hook was installed on.
+                unsafe { cp.closed() };
+            }
         }
+        // Stops the thread after a last checkpoint.
+        self.checkpointer = None;
     }
 }
 

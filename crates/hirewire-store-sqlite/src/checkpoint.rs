@@ -1,0 +1,302 @@
+//! WAL checkpoints on a thread of their own.
+//!
+//! By default SQLite copies the WAL back into the database file inside the commit that leaves
+//! the WAL at 1,000 pages or more, on the committing connection. Here that is the one writer:
+//! the copy and its two fsyncs then delay that commit, every writer queued behind it, and the
+//! async runtime thread the commit runs on (BENCHMARKS.md: about 4 % of a write load's time,
+//! in stalls of milliseconds). So the writer's commits only signal that the WAL has grown, and
+//! a thread with a connection of its own copies it back (a PASSIVE checkpoint: it never waits
+//! for readers or writers) while the writer goes on appending to the WAL.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use hirewire_core::store::StoreResult;
+use rusqlite::{Connection, OpenFlags, ffi};
+
+use crate::rows::OrStore;
+
+/// WAL size, in pages, from which a commit asks for a checkpoint: SQLite's own default.
+const WAL_PAGES: c_int = 1000;
+
+/// What a commit's hook reaches: the way to wake the thread, while it runs.
+struct Signal {
+    wake: Mutex<Option<SyncSender<()>>>,
+}
+
+/// The checkpoint thread of one database file. Dropping it stops the thread, which closes
+/// its connection.
+pub(crate) struct Checkpointer {
+    signal: Arc<Signal>,
+    /// Whether a connection's hook holds a reference to `signal`.
+    hooked: bool,
+    /// Checkpoints run so far; the tests read it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    runs: Arc<AtomicU64>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Opens a connection to the database at `path` and starts the thread.
+    pub(crate) fn start(path: PathBuf) -> StoreResult<Self> {
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .or_store()?;
+        // Only while another connection recovers the WAL; a PASSIVE checkpoint never waits.
+        conn.busy_timeout(Duration::from_secs(5)).or_store()?;
+        let (wake, woken) = sync_channel(1);
+        let runs = Arc::new(AtomicU64::new(0));
+        let counted = runs.clone();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || run(&conn, &woken, &counted))
+            .or_store()?;
+        Ok(Self {
+            signal: Arc::new(Signal {
+                wake: Mutex::new(Some(wake)),
+            }),
+            hooked: false,
+            runs,
+            thread: Some(thread),
+        })
+    }
+
+    /// Makes commits on `db` leave their checkpoints to this thread; SQLite's own checkpoint
+    /// on commit is switched off for `db` (a connection has one WAL hook).
+    ///
+    /// The hook keeps a reference to the signal for as long as `db` may commit: SQLite says
+    /// nothing when a connection closes, and sqlx closes it on a thread of its own. Call
+    /// [`closed`](Self::closed) once `db` is known to be closed to give it back; otherwise a
+    /// few dozen bytes stay allocated for the life of the process.
+    ///
+    /// # Safety
+    ///
+    /// `db` must be a live connection, used by no other thread during this call.
+    pub(crate) unsafe fn install(&mut self, db: *mut ffi::sqlite3) {
+        if self.hooked {
+            return;
+        }
+        let arg = Arc::into_raw(self.signal.clone())
+            .cast_mut()
+            .cast::<c_void>();
+        // SAFETY: `db` is live (the caller's promise); `arg` is a strong reference, valid
+        // until `closed` gives it back.
+        unsafe { ffi::sqlite3_wal_hook(db, Some(on_commit), arg) };
+        self.hooked = true;
+    }
+
+    /// Gives back the hook's reference to the signal.
+    ///
+    /// # Safety
+    ///
+    /// The connection given to [`install`](Self::install) must be closed.
+    pub(crate) unsafe fn closed(&mut self) {
+        if std::mem::take(&mut self.hooked) {
+            // SAFETY: the reference `install` made with `Arc::into_raw`, no longer reachable.
+            unsafe { Arc::decrement_strong_count(Arc::as_ptr(&self.signal)) };
+        }
+    }
+
+    /// How many checkpoints the thread has run.
+    #[cfg(test)]
+    pub(crate) fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        // The thread ends when the channel closes.
+        if let Ok(mut wake) = self.signal.wake.lock() {
+            wake.take();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The WAL hook: called by SQLite after each commit on the writer, with the WAL's size.
+unsafe extern "C" fn on_commit(
+    arg: *mut c_void,
+    _db: *mut ffi::sqlite3,
+    _name: *const c_char,
+    pages: c_int,
+) -> c_int {
+    if pages >= WAL_PAGES {
+        // SAFETY: `arg` is the reference `install` made, alive while the hook is set.
+        let signal = unsafe { &*arg.cast::<Signal>() };
+        if let Ok(wake) = signal.wake.lock()
+            && let Some(wake) = wake.as_ref()
+        {
+            // A full channel means a checkpoint is already due: nothing more to say.
+            let _ = wake.try_send(());
+        }
+    }
+    ffi::SQLITE_OK
+}
+
+/// The thread: a checkpoint each time a commit asks, and a last one when the channel closes
+/// (the writer has gone: what it left in the WAL is copied back before the file is closed).
+fn run(conn: &Connection, woken: &Receiver<()>, runs: &AtomicU64) {
+    while woken.recv().is_ok() {
+        checkpoint(conn);
+        runs.fetch_add(1, Ordering::Relaxed);
+    }
+    checkpoint(conn);
+}
+
+fn checkpoint(conn: &Connection) {
+    let outcome = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    });
+    match outcome {
+        Ok((_busy, wal, copied)) => {
+            tracing::trace!(wal_pages = wal, copied, "WAL checkpoint");
+        }
+        Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; the next commit retries"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db(name: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "hirewire-checkpoint-{name}-{}.db",
+            std::process::id()
+        ));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        path
+    }
+
+    fn writer(path: &PathBuf) -> Connection {
+        let db = Connection::open(path).unwrap();
+        db.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+             CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+        )
+        .unwrap();
+        db
+    }
+
+    /// Commits about `pages` pages of rows, one small transaction at a time.
+    fn fill(db: &Connection, pages: usize) {
+        let body = "x".repeat(3000);
+        for _ in 0..pages {
+            db.execute("INSERT INTO t (body) VALUES (?1)", [&body])
+                .unwrap();
+        }
+    }
+
+    /// A checkpointer with no thread: its hook signals a channel nobody reads.
+    fn idle() -> (Checkpointer, Receiver<()>) {
+        let (wake, woken) = sync_channel(1);
+        let cp = Checkpointer {
+            signal: Arc::new(Signal {
+                wake: Mutex::new(Some(wake)),
+            }),
+            hooked: false,
+            runs: Arc::default(),
+            thread: None,
+        };
+        (cp, woken)
+    }
+
+    fn file_len(path: &PathBuf) -> u64 {
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    #[test]
+    fn the_thread_copies_the_wal_back_and_the_commits_do_not() {
+        let path = temp_db("copies");
+        let db = writer(&path);
+        let before = file_len(&path);
+        let mut cp = Checkpointer::start(path.clone()).unwrap();
+        // SAFETY: `db` is live and used by this thread only.
+        unsafe { cp.install(db.handle()) };
+        fill(&db, 2500);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while cp.runs() == 0 || file_len(&path) < before + 4_000_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint within 10 s: {} runs, file {} bytes",
+                cp.runs(),
+                file_len(&path)
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop(db);
+        // SAFETY: the connection is closed.
+        unsafe { cp.closed() };
+    }
+
+    #[test]
+    fn with_the_hook_and_no_thread_nothing_is_copied() {
+        // The control for the test above: the hook has switched SQLite's own checkpoint off,
+        // so without the thread the rows stay in the WAL.
+        let path = temp_db("control");
+        let db = writer(&path);
+        let (mut cp, _woken) = idle();
+        let before = file_len(&path);
+        // SAFETY: `db` is live and used by this thread only.
+        unsafe { cp.install(db.handle()) };
+        fill(&db, 2500);
+        assert!(
+            file_len(&path) < before + 1_000_000,
+            "the commits checkpointed: the file grew from {before} to {} bytes",
+            file_len(&path)
+        );
+        drop(db);
+        // SAFETY: the connection is closed.
+        unsafe { cp.closed() };
+        assert_eq!(
+            Arc::strong_count(&cp.signal),
+            1,
+            "the hook's reference was not given back"
+        );
+    }
+
+    #[test]
+    fn dropping_it_stops_the_thread_after_a_last_checkpoint() {
+        let path = temp_db("stops");
+        let db = writer(&path);
+        let (mut idle, _woken) = idle();
+        // SAFETY: `db` is live and used by this thread only.
+        unsafe { idle.install(db.handle()) };
+        fill(&db, 300);
+        let before = file_len(&path);
+        let cp = Checkpointer::start(path.clone()).unwrap();
+        let dropping = std::thread::spawn(move || drop(cp));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !dropping.is_finished() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the thread did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            file_len(&path) > before + 500_000,
+            "no last checkpoint: the file stayed at {} bytes",
+            file_len(&path)
+        );
+        drop(db);
+        // SAFETY: the connection is closed.
+        unsafe { idle.closed() };
+    }
+}

@@ -1,0 +1,81 @@
+//! The store's WAL is copied back into the database file by its checkpoint thread while
+//! writes go on, and once more when the store closes.
+
+use hirewire_core::model::{Job, NewJob, Tenant};
+use hirewire_core::store::Store;
+use hirewire_store_sqlite::SqliteStore;
+
+fn len(path: &std::path::Path, suffix: &str) -> u64 {
+    std::fs::metadata(format!("{}{suffix}", path.display())).map_or(0, |m| m.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writers_wal_is_copied_back_while_it_writes_and_at_close() {
+    let path = std::env::temp_dir().join(format!("hirewire-checkpoint-{}.db", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open");
+    store.migrate().await.expect("migrate");
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_tenant(&Tenant {
+        id: "ten_1".into(),
+        name: "one".into(),
+        credits: 0,
+        require_key_approval: false,
+        created_at: hirewire_core::time::now(),
+    })
+    .await
+    .expect("tenant");
+    tx.commit().await.expect("commit");
+    let before = len(&path, "");
+
+    // About 3,000 pages of jobs, one transaction each: three times the WAL size at which a
+    // commit asks for a checkpoint.
+    for i in 0..3000 {
+        let job = Job::new_draft(
+            format!("job_{i:032}"),
+            NewJob {
+                title: format!("Job {i}"),
+                description: Some("d".repeat(3500)),
+                ..NewJob::default()
+            },
+            hirewire_core::time::now(),
+        )
+        .expect("job");
+        let mut tx = store.begin().await.expect("begin");
+        tx.insert_job("ten_1", &job).await.expect("insert");
+        tx.commit().await.expect("commit");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while len(&path, "") < before + 4_000_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file stayed at {} bytes (WAL {} bytes): nothing was checkpointed",
+            len(&path, ""),
+            len(&path, "-wal")
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    store.close().await;
+    drop(store);
+    // Every row is in the database file now: the WAL, if still there, holds nothing to copy.
+    let db = rusqlite::Connection::open(&path).expect("reopen");
+    let (_busy, wal_pages, _copied): (i64, i64, i64) = db
+        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("checkpoint");
+    assert!(wal_pages <= 0, "{wal_pages} pages were left in the WAL");
+    let jobs: i64 = db
+        .query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(jobs, 3000);
+    drop(db);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
