@@ -4,9 +4,9 @@
 //! than letting them collide on the database lock), with group commit when writers queue
 //! (`writer`); a pool of connections reads, and reads by id run inline (`inline`); all in WAL
 //! mode so that reads never wait for the writer, with the WAL copied back into the database
-//! file by a thread of its own (`checkpoint`) rather than inside the writer's commits. Write transactions start with
-//! `BEGIN IMMEDIATE`, which takes the write lock up front: a transaction that reads before it
-//! writes can then never fail to upgrade its lock halfway.
+//! file by a thread of its own (`checkpoint`) rather than inside the writer's commits. Write
+//! transactions start with `BEGIN IMMEDIATE`, which takes the write lock up front: a
+//! transaction that reads before it writes can then never fail to upgrade its lock halfway.
 
 mod applications;
 mod audit;

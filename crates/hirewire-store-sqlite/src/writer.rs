@@ -69,8 +69,7 @@ impl Writer {
     ) -> StoreResult<Self> {
         if let Some(cp) = checkpointer.as_mut() {
             let mut lock = conn.lock_handle().await.or_store()?;
-            // SAFETY: the handle is live and locked for this call; `WriterConn` drops `conn`
-            // before `checkpointer`.
+            // SAFETY: the handle is live and locked for this call, so no other thread uses it.
             unsafe { cp.install(lock.as_raw_handle().as_ptr()) };
         }
         Ok(Self {
@@ -119,8 +118,7 @@ pub(crate) struct WriterConn {
     // Declared before `conn`: the handle must be given back before the connection goes.
     handle: Option<Handle>,
     conn: Option<Box<SqliteConnection>>,
-    /// Runs the WAL checkpoints `conn`'s commits ask for (see `checkpoint`). Declared after
-    /// `conn`, whose commit hook points into it.
+    /// Runs the WAL checkpoints `conn`'s commits ask for (see `checkpoint`).
     checkpointer: Option<Checkpointer>,
     /// The open transaction, when one is open.
     group: Option<Group>,
