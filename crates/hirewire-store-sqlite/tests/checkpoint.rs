@@ -1,9 +1,10 @@
 //! The store's WAL is copied back into the database file by its checkpoint thread while
 //! writes go on, and once more when the store closes.
 
-use hirewire_core::model::{Job, NewJob, Tenant};
+mod common;
+
+use hirewire_core::model::{Job, NewJob};
 use hirewire_core::store::Store;
-use hirewire_store_sqlite::SqliteStore;
 
 fn len(path: &std::path::Path, suffix: &str) -> u64 {
     std::fs::metadata(format!("{}{suffix}", path.display())).map_or(0, |m| m.len())
@@ -11,25 +12,7 @@ fn len(path: &std::path::Path, suffix: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writers_wal_is_copied_back_while_it_writes_and_at_close() {
-    let path = std::env::temp_dir().join(format!("hirewire-checkpoint-{}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open");
-    store.migrate().await.expect("migrate");
-    let mut tx = store.begin().await.expect("begin");
-    tx.insert_tenant(&Tenant {
-        id: "ten_1".into(),
-        name: "one".into(),
-        credits: 0,
-        require_key_approval: false,
-        created_at: hirewire_core::time::now(),
-    })
-    .await
-    .expect("tenant");
-    tx.commit().await.expect("commit");
+    let (store, path) = common::fresh_store("checkpoint").await;
     let before = len(&path, "");
 
     // About 3,000 pages of jobs, one transaction each: three times the WAL size at which a
@@ -75,7 +58,5 @@ async fn a_writers_wal_is_copied_back_while_it_writes_and_at_close() {
         .expect("count");
     assert_eq!(jobs, 3000);
     drop(db);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    common::remove(&path);
 }

@@ -1,40 +1,16 @@
 //! Group commit on the SQLite writer: many concurrent write transactions share commits, and
 //! each still stands or falls alone.
 
+mod common;
+
 use std::sync::Arc;
 
-use hirewire_core::model::{Job, NewJob, Tenant};
+use hirewire_core::model::{Job, NewJob};
 use hirewire_core::store::{JobStore, Store};
 use hirewire_store_sqlite::SqliteStore;
 
-/// Removes the database file and its WAL companions.
-fn remove(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-}
-
 async fn store(name: &str) -> (Arc<SqliteStore>, std::path::PathBuf) {
-    let path = std::env::temp_dir().join(format!(
-        "hirewire-group-commit-{name}-{}.db",
-        std::process::id()
-    ));
-    remove(&path);
-    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open");
-    store.migrate().await.expect("migrate");
-    let mut tx = store.begin().await.expect("begin");
-    tx.insert_tenant(&Tenant {
-        id: "ten_1".into(),
-        name: "one".into(),
-        credits: 0,
-        require_key_approval: false,
-        created_at: hirewire_core::time::now(),
-    })
-    .await
-    .expect("tenant");
-    tx.commit().await.expect("commit");
+    let (store, path) = common::fresh_store(&format!("group-commit-{name}")).await;
     (Arc::new(store), path)
 }
 
@@ -86,7 +62,7 @@ async fn concurrent_transactions_commit_or_roll_back_each_on_its_own() {
         assert_eq!(seen.is_some(), i % 4 >= 2, "job {i}");
     }
     store.close().await;
-    remove(&path);
+    common::remove(&path);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,5 +96,5 @@ async fn a_plain_write_after_a_group_finds_no_transaction_open() {
         );
     }
     store.close().await;
-    remove(&path);
+    common::remove(&path);
 }
