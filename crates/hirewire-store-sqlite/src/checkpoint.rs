@@ -7,6 +7,13 @@
 //! in stalls of milliseconds). So the writer's commits only signal that the WAL has grown, and
 //! a thread with a connection of its own copies it back (a PASSIVE checkpoint: it never waits
 //! for readers or writers) while the writer goes on appending to the WAL.
+//!
+//! The WAL starts over from its beginning only when a writer begins a transaction and finds it
+//! wholly copied back. A PASSIVE checkpoint copies the WAL as it was when the checkpoint began,
+//! so under writes that never pause for as long as a checkpoint takes, the thread alone would
+//! never leave it wholly copied and the WAL would grow with every commit. Past `WAL_CAP` pages
+//! the writer therefore checkpoints itself, as SQLite would: it copies only what the thread has
+//! not (usually little, but with the two fsyncs), and its next transaction starts the WAL over.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::path::PathBuf;
@@ -23,6 +30,9 @@ use crate::rows::OrStore;
 
 /// WAL size, in pages, from which a commit asks for a checkpoint: SQLite's own default.
 const WAL_PAGES: c_int = 1000;
+
+/// WAL size, in pages, from which the writer checkpoints itself (see the module's doc).
+const WAL_CAP: c_int = 4 * WAL_PAGES;
 
 /// What a commit's hook reaches: the way to wake the thread, while it runs.
 struct Signal {
@@ -112,25 +122,46 @@ impl Checkpointer {
 }
 
 impl Drop for Checkpointer {
+    /// Stops the thread after a last checkpoint, waiting for it: call it where blocking is
+    /// fine (the store's `close` does so on a blocking thread).
     fn drop(&mut self) {
-        // The thread ends when the channel closes.
-        if let Ok(mut wake) = self.signal.wake.lock() {
-            wake.take();
-        }
+        // The thread ends when the channel closes. A poisoned lock still holds the sender,
+        // and a thread that is never told to stop would never be joined.
+        self.signal
+            .wake
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
 
-/// The WAL hook: called by SQLite after each commit on the writer, with the WAL's size.
+/// The WAL hook: called by SQLite after each commit on the writer, once the commit has released
+/// the write lock, with the WAL's size in pages.
 unsafe extern "C" fn on_commit(
     arg: *mut c_void,
-    _db: *mut ffi::sqlite3,
-    _name: *const c_char,
+    db: *mut ffi::sqlite3,
+    name: *const c_char,
     pages: c_int,
 ) -> c_int {
-    if pages >= WAL_PAGES {
+    if pages >= WAL_CAP {
+        // Not waking the thread lets it go idle, so that this checkpoint finds the WAL free
+        // at the next commit if the thread holds it now (a PASSIVE checkpoint then answers
+        // SQLITE_BUSY at once rather than waiting).
+        // SAFETY: SQLite passes the committing connection and the database's name, and
+        // allows a checkpoint from within this hook (its own default hook does one).
+        unsafe {
+            ffi::sqlite3_wal_checkpoint_v2(
+                db,
+                name,
+                ffi::SQLITE_CHECKPOINT_PASSIVE,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+    } else if pages >= WAL_PAGES {
         // SAFETY: `arg` is the reference `install` made, alive while the hook is set.
         let signal = unsafe { &*arg.cast::<Signal>() };
         if let Ok(wake) = signal.wake.lock()
@@ -144,7 +175,7 @@ unsafe extern "C" fn on_commit(
 }
 
 /// The thread: a checkpoint each time a commit asks, and a last one when the channel closes
-/// (the writer has gone: what it left in the WAL is copied back before the file is closed).
+/// (the store is closing: what the writer left in the WAL is copied back).
 fn run(conn: &Connection, woken: &Receiver<()>, runs: &AtomicU64) {
     while woken.recv().is_ok() {
         checkpoint(conn);
@@ -162,8 +193,12 @@ fn checkpoint(conn: &Connection) {
         ))
     });
     match outcome {
-        Ok((_busy, wal, copied)) => {
-            tracing::trace!(wal_pages = wal, copied, "WAL checkpoint");
+        Ok((busy, wal, copied)) => {
+            if busy != 0 || wal >= i64::from(WAL_CAP) {
+                tracing::debug!(busy, wal_pages = wal, copied, "WAL checkpoint fell short");
+            } else {
+                tracing::trace!(wal_pages = wal, copied, "WAL checkpoint");
+            }
         }
         Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; the next commit retries"),
     }
@@ -194,10 +229,11 @@ mod tests {
         db
     }
 
-    /// Commits about `pages` pages of rows, one small transaction at a time.
-    fn fill(db: &Connection, pages: usize) {
+    /// Commits `rows` rows of 3,000 bytes, one transaction each (each commit appends about
+    /// 2.8 pages to the WAL).
+    fn fill(db: &Connection, rows: usize) {
         let body = "x".repeat(3000);
-        for _ in 0..pages {
+        for _ in 0..rows {
             db.execute("INSERT INTO t (body) VALUES (?1)", [&body])
                 .unwrap();
         }
@@ -229,9 +265,9 @@ mod tests {
         let mut cp = Checkpointer::start(path.clone()).unwrap();
         // SAFETY: `db` is live and used by this thread only.
         unsafe { cp.install(db.handle()) };
-        fill(&db, 2500);
+        fill(&db, 1200);
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while cp.runs() == 0 || file_len(&path) < before + 4_000_000 {
+        while cp.runs() == 0 || file_len(&path) < before + 3_000_000 {
             assert!(
                 std::time::Instant::now() < deadline,
                 "no checkpoint within 10 s: {} runs, file {} bytes",
@@ -240,6 +276,38 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+        drop(db);
+        // SAFETY: the connection is closed.
+        unsafe { cp.closed() };
+    }
+
+    #[test]
+    fn the_wal_starts_over_under_writes_that_never_pause() {
+        // A PASSIVE checkpoint copies the WAL as it was when the checkpoint began; a writer
+        // that commits while every checkpoint runs never finds the WAL wholly copied at its
+        // next BEGIN, so without the writer's own checkpoint past `WAL_CAP` the WAL would
+        // never start over and would grow with every commit (to some 110,000 pages here).
+        let path = temp_db("bounded");
+        let db = writer(&path);
+        let mut cp = Checkpointer::start(path.clone()).unwrap();
+        // SAFETY: `db` is live and used by this thread only.
+        unsafe { cp.install(db.handle()) };
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        let mut largest = 0;
+        for _ in 0..40 {
+            fill(&db, 1000);
+            largest = largest.max(file_len(&wal));
+        }
+        let page: i64 = db.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        let page = page as u64;
+        // Past the cap the writer's checkpoint waits for the thread's current one (and the one
+        // already asked for) to end while the writer goes on: about 10,000 pages here.
+        assert!(
+            largest <= 5 * WAL_CAP as u64 * page,
+            "the WAL reached {} pages (the cap is {WAL_CAP})",
+            largest / page
+        );
+        assert!(cp.runs() > 0, "the thread never ran");
         drop(db);
         // SAFETY: the connection is closed.
         unsafe { cp.closed() };
@@ -255,7 +323,7 @@ mod tests {
         let before = file_len(&path);
         // SAFETY: `db` is live and used by this thread only.
         unsafe { cp.install(db.handle()) };
-        fill(&db, 2500);
+        fill(&db, 1200);
         assert!(
             file_len(&path) < before + 1_000_000,
             "the commits checkpointed: the file grew from {before} to {} bytes",

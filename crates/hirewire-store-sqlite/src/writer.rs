@@ -270,8 +270,11 @@ impl WriterConn {
                 unsafe { cp.closed() };
             }
         }
-        // Stops the thread after a last checkpoint.
-        self.checkpointer = None;
+        // Stops the thread after a last checkpoint, which copies back whatever the WAL still
+        // holds: on a blocking thread, not the runtime's.
+        if let Some(cp) = self.checkpointer.take() {
+            let _ = tokio::task::spawn_blocking(move || drop(cp)).await;
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The store's WAL is copied back into the database file by its checkpoint thread while
-//! writes go on, and once more when the store closes.
+//! writes go on, and once more when the store closes. (One test in this binary: it counts the
+//! process's threads.)
 
 mod common;
 
@@ -10,12 +11,29 @@ fn len(path: &std::path::Path, suffix: &str) -> u64 {
     std::fs::metadata(format!("{}{suffix}", path.display())).map_or(0, |m| m.len())
 }
 
+/// How many of this process's threads are checkpoint threads, where `/proc` tells (Linux
+/// shortens thread names to 15 bytes).
+fn checkpoint_threads() -> Option<usize> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    Some(
+        tasks
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|name| name.starts_with("sqlite-checkpoi"))
+            .count(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writers_wal_is_copied_back_while_it_writes_and_at_close() {
     let (store, path) = common::fresh_store("checkpoint").await;
+    assert_ne!(
+        checkpoint_threads(),
+        Some(0),
+        "the store runs no checkpoint thread"
+    );
     let before = len(&path, "");
 
-    // About 3,000 pages of jobs, one transaction each: three times the WAL size at which a
+    // 3,000 jobs of 3,500 bytes, one transaction each: several times the WAL size at which a
     // commit asks for a checkpoint.
     for i in 0..3000 {
         let job = Job::new_draft(
@@ -44,6 +62,11 @@ async fn a_writers_wal_is_copied_back_while_it_writes_and_at_close() {
     }
 
     store.close().await;
+    assert_eq!(
+        checkpoint_threads().unwrap_or(0),
+        0,
+        "the checkpoint thread outlived close()"
+    );
     drop(store);
     // Every row is in the database file now: the WAL, if still there, holds nothing to copy.
     let db = rusqlite::Connection::open(&path).expect("reopen");
