@@ -253,6 +253,15 @@ mod tests {
         (cp, woken)
     }
 
+    /// A writer on a fresh database at `path`, its commits leaving checkpoints to a thread.
+    fn started(path: &PathBuf) -> (Connection, Checkpointer) {
+        let db = writer(path);
+        let mut cp = Checkpointer::start(path.clone()).unwrap();
+        // SAFETY: `db` is live and used by this thread only.
+        unsafe { cp.install(db.handle()) };
+        (db, cp)
+    }
+
     fn file_len(path: &PathBuf) -> u64 {
         std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
     }
@@ -260,11 +269,8 @@ mod tests {
     #[test]
     fn the_thread_copies_the_wal_back_and_the_commits_do_not() {
         let path = temp_db("copies");
-        let db = writer(&path);
+        let (db, mut cp) = started(&path);
         let before = file_len(&path);
-        let mut cp = Checkpointer::start(path.clone()).unwrap();
-        // SAFETY: `db` is live and used by this thread only.
-        unsafe { cp.install(db.handle()) };
         fill(&db, 1200);
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while cp.runs() == 0 || file_len(&path) < before + 3_000_000 {
@@ -288,10 +294,7 @@ mod tests {
         // next BEGIN, so without the writer's own checkpoint past `WAL_CAP` the WAL would
         // never start over and would grow with every commit (to some 110,000 pages here).
         let path = temp_db("bounded");
-        let db = writer(&path);
-        let mut cp = Checkpointer::start(path.clone()).unwrap();
-        // SAFETY: `db` is live and used by this thread only.
-        unsafe { cp.install(db.handle()) };
+        let (db, mut cp) = started(&path);
         let wal = PathBuf::from(format!("{}-wal", path.display()));
         let mut largest = 0;
         for _ in 0..40 {
@@ -315,8 +318,9 @@ mod tests {
 
     #[test]
     fn with_the_hook_and_no_thread_nothing_is_copied() {
-        // The control for the test above: the hook has switched SQLite's own checkpoint off,
-        // so without the thread the rows stay in the WAL.
+        // The control for `the_thread_copies_the_wal_back_and_the_commits_do_not`: the hook
+        // has switched SQLite's own checkpoint off, so without the thread (and below the cap)
+        // the rows stay in the WAL.
         let path = temp_db("control");
         let db = writer(&path);
         let (mut cp, _woken) = idle();
