@@ -38,6 +38,7 @@ BODY=$ROOT/bench/job.json # what each POST sends (bench/post_job.lua)
 RESULTS=$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)
 METRICS=$RESULTS/metrics.tsv # run, scenario, req/s, p99 ms, non-2xx, socket errors
 STARTS=$RESULTS/starts.tsv   # run, server, start-to-ready ms, idle RSS kB
+WAL_SIZES=$RESULTS/wal.tsv   # run, server, bytes of SQLite's WAL file after the loads
 
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() {
@@ -262,6 +263,15 @@ run_hirewire() {
 
   bench "$run" "hirewire-$backend-get" -H "Authorization: Bearer $key" "$base/api/v1/jobs/$job_id"
   HIREWIRE_BENCH_KEY=$key HIREWIRE_BENCH_BODY=$BODY bench "$run" "hirewire-$backend-post" -s "$ROOT/bench/post_job.lua" "$base/api/v1/jobs"
+  if [[ $backend == sqlite ]]; then
+    # The WAL file keeps the largest size it reached (no journal_size_limit): the bound the
+    # checkpoints kept under the loads.
+    local wal
+    wal=$(stat -c %s "$TMP/run$run.db-wal" 2>/dev/null || echo 0)
+    printf '%s	hirewire-sqlite	%s
+' "$run" "$wal" >>"$WAL_SIZES"
+    log "hirewire-sqlite: largest WAL file $wal bytes"
+  fi
 
   stop_server
   case $backend in
@@ -287,6 +297,7 @@ run_ceiling() {
 mkdir -p "$RESULTS"
 : >"$METRICS"
 : >"$STARTS"
+: >"$WAL_SIZES"
 {
   echo "date: $(date -u +%FT%TZ)"
   echo "command: DURATION=$DURATION RUNS=$RUNS CONNECTIONS=$CONNECTIONS BACKENDS='$BACKENDS' bash bench/run.sh"
@@ -355,6 +366,8 @@ meets() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { if (v == "n/a") print "-";
     fi
     printf '%-30s %12.1f %10s  %s\n' "$name" "$ms" "$mb" "$target"
   done
+  wal=$(col "$WAL_SIZES" hirewire-sqlite 3 | median)
+  [[ $wal == n/a ]] || awk -v w="$wal" 'BEGIN { printf "largest SQLite WAL file after the loads: %.1f MB\n", w / 1048576 }'
   echo
   hw=$(col "$METRICS" hirewire-sqlite-get 3 | median)
   ceil=$(col "$METRICS" ceiling-sqlite 3 | median)

@@ -195,7 +195,12 @@ fn checkpoint(conn: &Connection) {
     match outcome {
         Ok((busy, wal, copied)) => {
             if busy != 0 || wal >= i64::from(WAL_CAP) {
-                tracing::debug!(busy, wal_pages = wal, copied, "WAL checkpoint fell short");
+                tracing::debug!(
+                    busy,
+                    wal_pages = wal,
+                    copied,
+                    "WAL checkpoint blocked, or the WAL is past the writer's cap"
+                );
             } else {
                 tracing::trace!(wal_pages = wal, copied, "WAL checkpoint");
             }
